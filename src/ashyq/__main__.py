@@ -1,0 +1,3 @@
+from ashyq.cli import main
+
+raise SystemExit(main())

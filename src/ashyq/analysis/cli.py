@@ -1,0 +1,9 @@
+"""Sub-commands of ashyq.analysis (not yet written)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this area's sub-commands to `ashyq`."""
