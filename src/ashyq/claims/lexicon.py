@@ -1,0 +1,168 @@
+"""The readable word lists in ``lexicon/*.toml``, compiled into matchers.
+
+Phrases are written as stems (see the head of ``cues.toml``). All matching runs on the
+normalised text (``text.normalise``), and the lexicon is normalised the same way, so "ё" and
+"е" or the Arabic alef forms need not be listed twice.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ashyq.claims.text import normalise
+
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+# Arabic words take clitics in front: "و" and, "ب" by, "ل" for, "ف" so, "ال" the.
+_AR_PREFIX = r"(?:[وفبلك]?(?:ال)?)?"
+
+
+def load(name: str) -> dict[str, Any]:
+    """One lexicon file as data."""
+    data = resources.files("ashyq.claims").joinpath("lexicon", f"{name}.toml").read_bytes()
+    return tomllib.loads(data.decode("utf-8"))
+
+
+def _word_regex(word: str, last: bool, alias: bool) -> str:
+    exact = word.endswith("=")
+    word = word.rstrip("=")
+    body = re.escape(normalise(word)).replace(r"\-", r"[\s\-]?")
+    if exact:
+        return body + r"(?!\w)"
+    if not last and not alias:
+        return body + r"\w*"
+    if alias:
+        if _ARABIC.search(word):
+            return body + r"\w{0,3}(?!\w)"
+        if _CYRILLIC.search(word):
+            if len(word) < 4:
+                return body + r"(?!\w)"
+            return body + r"\w{0,6}(?!\w)"
+        return body + r"s?(?!\w)"  # Latin names: the word itself, or a plural
+    return body + r"\w*"
+
+
+def phrase_regex(phrase: str, alias: bool = False) -> str:
+    """Regex source for one lexicon phrase (stems separated by spaces, "~" for a gap)."""
+    words = phrase.split()
+    parts: list[str] = []
+    for i, word in enumerate(words):
+        if word == "~":
+            parts.append(r"(?:\s+\S+){0,2}?")
+            continue
+        sep = r"[\s\-]+" if parts and parts[-1] != r"(?:\s+\S+){0,2}?" else ""
+        if parts and parts[-1] == r"(?:\s+\S+){0,2}?":
+            sep = r"\s+"
+        parts.append(sep + _word_regex(word, i == len(words) - 1, alias))
+    head = _AR_PREFIX if _ARABIC.match(phrase) else ""
+    return r"(?<!\w)" + head + "".join(parts)
+
+
+def compile_phrases(
+    phrases: list[str], alias: bool = False, case_sensitive: bool = False
+) -> re.Pattern[str]:
+    """One pattern finding any of the phrases, longest phrases tried first."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    if not ordered:
+        return re.compile(r"(?!x)x")
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.compile("|".join(f"(?:{phrase_regex(p, alias)})" for p in ordered), flags)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named thing with the pattern that finds it."""
+
+    name: str
+    kind: str  # platform | outlet | generic | city | region | country
+    pattern: re.Pattern[str]
+    domains: tuple[str, ...] = ()
+    exact_pattern: re.Pattern[str] | None = None  # case-sensitive aliases
+
+
+@cache
+def platforms() -> tuple[Entity, ...]:
+    out = []
+    for name, entry in load("platforms").items():
+        out.append(
+            Entity(
+                name=name,
+                kind=entry.get("kind", "platform"),
+                pattern=compile_phrases(entry["aliases"], alias=True),
+                domains=tuple(entry.get("domains", ())),
+            )
+        )
+    return tuple(out)
+
+
+@cache
+def platform_domains() -> dict[str, tuple[str, ...]]:
+    """Canonical platform name → the domains measurements of it use."""
+    return {e.name: e.domains for e in platforms()}
+
+
+@cache
+def places() -> tuple[Entity, ...]:
+    data = load("places")
+    exact = set(data.get("exact_case", []))
+    out = []
+    for city, entry in data["cities"].items():
+        loose = [a for a in entry["aliases"] if a not in {x.lower() for x in exact}]
+        strict = [x for x in exact if x.lower() in entry["aliases"]]
+        out.append(
+            Entity(
+                name=city,
+                kind="city",
+                pattern=compile_phrases(loose, alias=True),
+                exact_pattern=compile_phrases(strict, alias=True, case_sensitive=True)
+                if strict
+                else None,
+            )
+        )
+    for region, aliases in data.get("named_regions", {}).items():
+        out.append(Entity(region, "region", compile_phrases(aliases, alias=True)))
+    return tuple(out)
+
+
+@cache
+def region_of_city() -> dict[str, str]:
+    return dict(load("places").get("regions", {}))
+
+
+@cache
+def region_word() -> re.Pattern[str]:
+    words = load("places")["region_words"]
+    return re.compile(r"^[\s\-,]*(?:" + "|".join(phrase_regex(w) for w in words) + ")", re.I)
+
+
+@cache
+def country() -> dict[str, Any]:
+    return dict(load("places")["country"])
+
+
+@cache
+def cues() -> dict[str, dict[str, re.Pattern[str]]]:
+    """Cue patterns: cues()[kind][strength], e.g. cues()["blocking"]["strong"]."""
+    out: dict[str, dict[str, re.Pattern[str]]] = {}
+    for kind, groups in load("cues").items():
+        out[kind] = {g: compile_phrases(list(words)) for g, words in groups.items()}
+    return out
+
+
+@cache
+def explanations() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, compile_phrases(p)) for name, p in load("explanations").items())
+
+
+@cache
+def date_words() -> dict[str, Any]:
+    data = load("dates")
+    months = tuple((int(k), compile_phrases(v)) for k, v in data["months"].items())
+    relative = tuple((int(k), compile_phrases(v)) for k, v in data["relative"].items())
+    weekdays = tuple((int(k), compile_phrases(v)) for k, v in data["weekdays"].items())
+    return {"months": months, "relative": relative, "weekdays": weekdays}

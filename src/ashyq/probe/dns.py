@@ -1,0 +1,194 @@
+"""DNS lookups: the system resolver (getaddrinfo) and DNS over UDP (OONI ``queries`` entries)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.asyncquery
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from ashyq.probe.errors import (
+    DNS_NO_ANSWER,
+    DNS_NXDOMAIN,
+    DNS_REFUSED,
+    DNS_SERVER_MISBEHAVING,
+    classify,
+)
+from ashyq.probe.trace import Trace, endpoint
+
+
+@dataclass
+class Lookup:
+    entries: list[dict[str, Any]] = field(default_factory=list)  # OONI queries entries
+    addrs: list[str] = field(default_factory=list)
+    failure: str | None = None
+
+
+def is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _answer(addr: str, ttl: int | None = None) -> dict[str, Any]:
+    if ":" in addr:
+        return {"answer_type": "AAAA", "ipv6": addr, "ttl": ttl, "asn": 0, "as_org_name": ""}
+    return {"answer_type": "A", "ipv4": addr, "ttl": ttl, "asn": 0, "as_org_name": ""}
+
+
+def _entry(
+    hostname: str,
+    engine: str,
+    query_type: str,
+    resolver: str,
+    t0: float,
+    t: float,
+    tid: int,
+    failure: str | None,
+    answers: list[dict[str, Any]],
+    raw: bytes | None = None,
+    tags: list[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "answers": answers or None,
+        "engine": engine,
+        "failure": failure,
+        "hostname": hostname,
+        "query_type": query_type,
+        "raw_response": base64.b64encode(raw).decode() if raw else None,
+        "resolver_hostname": None,
+        "resolver_port": None,
+        "resolver_address": resolver,
+        "t0": t0,
+        "t": t,
+        "tags": list(tags or []),
+        "transaction_id": tid,
+    }
+
+
+async def system_lookup(
+    hostname: str, trace: Trace, timeout: float, tags: list[str] | None = None
+) -> Lookup:
+    """getaddrinfo, as OONI's ``getaddrinfo`` engine (query_type ``ANY``)."""
+    tid = trace.transaction()
+    t0 = trace.now()
+    loop = asyncio.get_running_loop()
+    failure = None
+    addrs: list[str] = []
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(hostname, 443, type=socket.SOCK_STREAM), timeout
+        )
+        for info in infos:
+            addr = str(info[4][0])
+            if addr not in addrs:
+                addrs.append(addr)
+        if not addrs:
+            failure = DNS_NO_ANSWER
+    except Exception as exc:
+        failure = classify(exc)
+    t = trace.now()
+    trace.event("resolve_done", t0, failure=failure, transaction_id=tid, tags=tags, proto="system")
+    entry = _entry(
+        hostname, "getaddrinfo", "ANY", "", t0, t, tid, failure, [_answer(a) for a in addrs], None
+    )
+    entry["tags"] = list(tags or [])
+    return Lookup([entry], addrs, failure)
+
+
+async def udp_query(
+    hostname: str,
+    qtype: str,
+    resolver: tuple[str, int],
+    trace: Trace,
+    timeout: float,
+    tags: list[str] | None = None,
+) -> tuple[dict[str, Any], list[str], str | None]:
+    """One DNS-over-UDP query; returns (OONI entry, addresses, failure)."""
+    tid = trace.transaction()
+    t0 = trace.now()
+    failure: str | None = None
+    addrs: list[str] = []
+    answers: list[dict[str, Any]] = []
+    raw: bytes | None = None
+    rdtype = dns.rdatatype.from_text(qtype)
+    try:
+        query = dns.message.make_query(hostname, rdtype)
+        response = await dns.asyncquery.udp(query, resolver[0], port=resolver[1], timeout=timeout)
+        raw = response.to_wire()
+        rcode = response.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            failure = DNS_NXDOMAIN
+        elif rcode == dns.rcode.REFUSED:
+            failure = DNS_REFUSED
+        elif rcode != dns.rcode.NOERROR:
+            failure = DNS_SERVER_MISBEHAVING
+        else:
+            for rrset in response.answer:
+                for rd in rrset:
+                    if rrset.rdtype == rdtype:
+                        addrs.append(rd.to_text())
+                        answers.append(_answer(rd.to_text(), rrset.ttl))
+                    elif rrset.rdtype == dns.rdatatype.CNAME:
+                        answers.append(
+                            {
+                                "answer_type": "CNAME",
+                                "hostname": rd.to_text().rstrip("."),
+                                "ttl": rrset.ttl,
+                            }
+                        )
+            if not addrs:
+                failure = DNS_NO_ANSWER
+    except Exception as exc:
+        failure = classify(exc)
+    t = trace.now()
+    address = endpoint(*resolver)
+    trace.event(
+        "resolve_done",
+        t0,
+        address=address,
+        failure=failure,
+        transaction_id=tid,
+        tags=tags,
+        proto="udp",
+    )
+    return (
+        _entry(hostname, "udp", qtype, address, t0, t, tid, failure, answers, raw, tags),
+        addrs,
+        failure,
+    )
+
+
+async def udp_lookup(
+    hostname: str,
+    resolver: tuple[str, int],
+    trace: Trace,
+    timeout: float,
+    tags: list[str] | None = None,
+) -> Lookup:
+    """A and AAAA over UDP in parallel. The lookup fails only when both queries fail."""
+    results = await asyncio.gather(
+        udp_query(hostname, "A", resolver, trace, timeout, tags),
+        udp_query(hostname, "AAAA", resolver, trace, timeout, tags),
+    )
+    out = Lookup()
+    for entry, addrs, _failure in results:
+        out.entries.append(entry)
+        out.addrs.extend(a for a in addrs if a not in out.addrs)
+    if not out.addrs:
+        a_failure = results[0][2]
+        aaaa_failure = results[1][2]
+        # NXDOMAIN wins over a missing AAAA; otherwise report the A query's failure
+        out.failure = a_failure or aaaa_failure
+        if DNS_NXDOMAIN in (a_failure, aaaa_failure):
+            out.failure = DNS_NXDOMAIN
+    return out

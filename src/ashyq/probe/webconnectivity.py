@@ -1,0 +1,304 @@
+"""Web Connectivity: measure one URL and build one OONI measurement (df-000 + ts-017, v0.5).
+
+Stages: DNS (system resolver and DNS over UDP), TCP connect to every address, TLS handshake
+with SNI on every HTTPS endpoint, HTTP GET with redirects, and the control's answer for the same
+URL. Only observations are recorded; judging them is the analysis' work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+import ssl
+import string
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ashyq import __version__
+from ashyq.probe import dns as pdns
+from ashyq.probe.errors import GENERIC_TIMEOUT, FailureError
+from ashyq.probe.http import FetchResult, fetch
+from ashyq.probe.tcp import connect
+from ashyq.probe.thclient import ask_control, control_request
+from ashyq.probe.tls import handshake, make_context
+from ashyq.probe.trace import Trace, endpoint
+
+TEST_NAME = "web_connectivity"
+TEST_VERSION = "0.5.28"  # the OONI data format ashyq follows
+SOFTWARE_NAME = "ashyq"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class Clock:
+    """Wall-clock time, or a lab clock that starts at a given instant and runs at real speed."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.lab = start is not None
+        self._origin = start.astimezone(dt.UTC) if start else None
+        self._t0 = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        if self._origin is None:
+            return dt.datetime.now(dt.UTC)
+        return self._origin + dt.timedelta(seconds=time.monotonic() - self._t0)
+
+
+@dataclass
+class ProbeConfig:
+    cc: str = "ZZ"
+    asn: str = "AS0"
+    network_name: str = ""
+    region: str | None = None
+    resolver: tuple[str, int] | None = ("1.1.1.1", 53)
+    system_resolver: bool = True
+    ca_file: str | None = None
+    control: str | None = None
+    timeout: float = 10.0
+    url_timeout: float = 60.0
+    clock: Clock = field(default_factory=Clock)
+    report_id: str = ""
+    test_start_time: str = ""
+
+    def __post_init__(self) -> None:
+        start = self.clock.now()
+        if not self.test_start_time:
+            self.test_start_time = start.strftime(TIME_FORMAT)
+        if not self.report_id:
+            self.report_id = make_report_id(start, self.cc, self.asn)
+
+
+def make_report_id(when: dt.datetime, cc: str, asn: str) -> str:
+    alphabet = string.ascii_letters + string.digits
+    rand = "".join(secrets.choice(alphabet) for _ in range(40))
+    num = asn[2:] if asn.upper().startswith("AS") else asn
+    return f"{when.strftime('%Y%m%dT%H%M%SZ')}_webconnectivity_{cc}_{num}_n1_{rand}"
+
+
+@dataclass
+class _State:
+    queries: list[dict[str, Any]] = field(default_factory=list)
+    tcp_connect: list[dict[str, Any]] = field(default_factory=list)
+    tls_handshakes: list[dict[str, Any]] = field(default_factory=list)
+    fetch: FetchResult | None = None
+    control_request: dict[str, Any] | None = None
+    control: dict[str, Any] | None = None
+    control_failure: str | None = None
+    dns_failure: str | None = None
+    http_failure: str | None = None
+    timed_out: bool = False
+
+
+def _ports(parts: Any) -> list[int]:
+    if parts.port:
+        return [parts.port]
+    if parts.scheme == "https":
+        return [443]
+    return [80, 443]
+
+
+async def _endpoint(
+    ip: str,
+    port: int,
+    sni: str,
+    tls: bool,
+    cfg: ProbeConfig,
+    ctx: ssl.SSLContext,
+    trace: Trace,
+    state: _State,
+) -> None:
+    tags = ["tcptls_experiment"] if tls else ["tcp_experiment"]
+    entry, conn = await connect(ip, port, trace, cfg.timeout, tags=tags)
+    state.tcp_connect.append(entry)
+    if conn is None:
+        return
+    try:
+        if tls:
+            result = await handshake(conn, sni, trace, cfg.timeout, ctx, tags=tags)
+            state.tls_handshakes.append(result.entry)
+            if result.stream is not None:
+                result.stream.close()
+    finally:
+        conn.close()
+
+
+async def _run(
+    url: str, cfg: ProbeConfig, trace: Trace, state: _State, session: aiohttp.ClientSession | None
+) -> None:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    ctx = make_context(cfg.ca_file)
+    # 1. DNS
+    addrs: list[str] = []
+    if pdns.is_ip(host):
+        addrs = [host]
+    else:
+        jobs = []
+        if cfg.system_resolver:
+            jobs.append(pdns.system_lookup(host, trace, cfg.timeout))
+        if cfg.resolver is not None:
+            jobs.append(pdns.udp_lookup(host, cfg.resolver, trace, cfg.timeout))
+        lookups = await asyncio.gather(*jobs)
+        for lk in lookups:
+            state.queries.extend(lk.entries)
+            addrs.extend(a for a in lk.addrs if a not in addrs)
+        if lookups:
+            state.dns_failure = lookups[0].failure
+    ports = _ports(parts)
+    url_port = parts.port or (443 if parts.scheme == "https" else 80)
+    # 2. the control, in parallel with our own measurement
+    control_task = None
+    if cfg.control and session is not None:
+        state.control_request = control_request(url, [endpoint(a, url_port) for a in addrs])
+        control_task = asyncio.ensure_future(
+            ask_control(session, cfg.control, state.control_request, cfg.timeout * 3)
+        )
+    try:
+        # 3. TCP (and TLS on HTTPS endpoints) to every address
+        await asyncio.gather(
+            *(
+                _endpoint(a, p, host, p == 443 or parts.scheme == "https", cfg, ctx, trace, state)
+                for a in addrs
+                for p in ports
+            )
+        )
+        # 4. HTTP, through an address that accepted a connection on the URL's port
+        good = [
+            e["ip"] for e in state.tcp_connect if e["port"] == url_port and e["status"]["success"]
+        ]
+        ordered = [a for a in addrs if a in good]
+        if ordered:
+
+            async def resolve(name: str) -> list[str]:
+                if cfg.system_resolver:
+                    lk = await pdns.system_lookup(name, trace, cfg.timeout, ["http"])
+                else:
+                    assert cfg.resolver is not None
+                    lk = await pdns.udp_lookup(name, cfg.resolver, trace, cfg.timeout, ["http"])
+                state.queries.extend(lk.entries)
+                if not lk.addrs:
+                    raise FailureError(lk.failure or "dns_no_answer")
+                return lk.addrs
+
+            state.fetch = FetchResult([], [], [])
+            result = await fetch(
+                url,
+                trace=trace,
+                timeout=cfg.timeout,
+                ctx=ctx,
+                resolve=resolve,
+                first_addrs=ordered,
+                result=state.fetch,
+            )
+            state.http_failure = result.failure
+        elif addrs:
+            url_entries = [e for e in state.tcp_connect if e["port"] == url_port]
+            state.http_failure = url_entries[0]["status"]["failure"] if url_entries else None
+        else:
+            state.http_failure = state.dns_failure
+    finally:
+        if control_task is not None:
+            try:
+                state.control, state.control_failure = await control_task
+            except asyncio.CancelledError:
+                control_task.cancel()
+                state.control_failure = GENERIC_TIMEOUT
+                raise
+
+
+async def measure(
+    url: str, cfg: ProbeConfig, session: aiohttp.ClientSession | None = None
+) -> dict[str, Any]:
+    """Measure ``url``; never raises for network failures (they are data)."""
+    started = cfg.clock.now()
+    t_begin = time.monotonic()
+    trace = Trace()
+    state = _State()
+    try:
+        await asyncio.wait_for(_run(url, cfg, trace, state, session), cfg.url_timeout)
+    except TimeoutError:
+        state.timed_out = True
+        if state.control is None and cfg.control:
+            state.control_failure = state.control_failure or GENERIC_TIMEOUT
+        if state.http_failure is None and (state.fetch is None or state.fetch.failure is None):
+            state.http_failure = GENERIC_TIMEOUT
+    return build_measurement(url, cfg, started, time.monotonic() - t_begin, trace, state)
+
+
+def build_measurement(
+    url: str,
+    cfg: ProbeConfig,
+    started: dt.datetime,
+    runtime: float,
+    trace: Trace,
+    state: _State,
+) -> dict[str, Any]:
+    fetched = state.fetch
+    annotations: dict[str, str] = {
+        "engine_name": SOFTWARE_NAME,
+        "engine_version": __version__,
+        "platform": sys.platform,
+    }
+    if cfg.region:
+        annotations["region"] = cfg.region
+    if cfg.clock.lab:
+        annotations["x_lab_clock"] = "true"
+    test_keys: dict[str, Any] = {
+        "agent": "redirect",
+        "client_resolver": None,
+        "retries": None,
+        "socksproxy": None,
+        "network_events": trace.events,
+        "queries": state.queries,
+        "tcp_connect": state.tcp_connect + (fetched.tcp_connect if fetched else []),
+        "tls_handshakes": state.tls_handshakes + (fetched.tls_handshakes if fetched else []),
+        "requests": fetched.requests() if fetched else [],
+        "x_control_request": state.control_request,
+        "control": state.control or {},
+        "control_failure": state.control_failure,
+        "dns_experiment_failure": state.dns_failure,
+        "http_experiment_failure": state.http_failure,
+        "throughput": fetched.throughput() if fetched else None,
+        "x_url_timed_out": state.timed_out,
+        "x_resolver": endpoint(*cfg.resolver) if cfg.resolver else None,
+        # judgement fields of OONI's probe: ashyq's probe leaves them to the analysis
+        "dns_consistency": None,
+        "blocking": None,
+        "accessible": None,
+    }
+    return {
+        "annotations": annotations,
+        "data_format_version": "0.2.0",
+        "extensions": {
+            "dnst": 0,
+            "httpt": 0,
+            "netevents": 0,
+            "tcpconnect": 0,
+            "tlshandshake": 0,
+        },
+        "input": url,
+        "measurement_start_time": started.strftime(TIME_FORMAT),
+        "probe_asn": cfg.asn,
+        "probe_cc": cfg.cc,
+        "probe_ip": "127.0.0.1",
+        "probe_network_name": cfg.network_name,
+        "report_id": cfg.report_id,
+        "resolver_asn": None,
+        "resolver_ip": None,
+        "resolver_network_name": None,
+        "software_name": SOFTWARE_NAME,
+        "software_version": __version__,
+        "test_helpers": {"backend": {"address": cfg.control, "type": "https"}}
+        if cfg.control
+        else {},
+        "test_keys": test_keys,
+        "test_name": TEST_NAME,
+        "test_runtime": round(runtime, 6),
+        "test_start_time": cfg.test_start_time,
+        "test_version": TEST_VERSION,
+    }

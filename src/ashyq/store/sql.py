@@ -1,0 +1,310 @@
+"""Every SQL statement of the store besides the DDL in schema.sql (DuckDB dialect)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+SCHEMA_VERSION = "1"
+
+
+def schema() -> str:
+    return resources.files("ashyq.store").joinpath("schema.sql").read_text()
+
+
+MEASUREMENT_COLUMNS = (
+    "uid",
+    "measurement_uid",
+    "report_id",
+    "input",
+    "target",
+    "test_name",
+    "probe_cc",
+    "probe_asn",
+    "probe_network_name",
+    "region",
+    "measurement_start_time",
+    "source",
+    "software_name",
+    "software_version",
+    "received_at",
+    "archive_path",
+    "archive_offset",
+)
+
+VERDICT_COLUMNS = (
+    "measurement_uid",
+    "rule_version",
+    "judged_at",
+    "current",
+    "report_id",
+    "input",
+    "target",
+    "test_name",
+    "probe_cc",
+    "probe_asn",
+    "probe_network_name",
+    "region",
+    "measurement_start_time",
+    "status",
+    "method",
+    "confidence",
+    "evidence",
+    "ooni_blocking",
+    "ooni_accessible",
+    "details",
+)
+
+_TYPES = {
+    "measurement_start_time": "TIMESTAMP",
+    "received_at": "TIMESTAMP",
+    "judged_at": "TIMESTAMP",
+    "archive_offset": "BIGINT",
+    "current": "BOOLEAN",
+    "confidence": "DOUBLE",
+    "evidence": "VARCHAR[]",
+    "ooni_accessible": "BOOLEAN",
+    "asns": "VARCHAR[]",
+    "regions": "VARCHAR[]",
+    "methods": "VARCHAR[]",
+    "measurement_uids": "VARCHAR[]",
+    "start": "TIMESTAMP",
+    "end": "TIMESTAMP",
+    "last_good_before": "TIMESTAMP",
+    "first_good_after": "TIMESTAMP",
+    "computed_at": "TIMESTAMP",
+    "measurements": "INTEGER",
+}
+
+
+def _json_columns(columns: tuple[str, ...]) -> str:
+    inner = ", ".join(f"\"{c}\": '{_TYPES.get(c, 'VARCHAR')}'" for c in columns)
+    return "{" + inner + "}"
+
+
+def read_ndjson(columns: tuple[str, ...]) -> str:
+    """A table expression over a newline-delimited JSON file given as the first parameter."""
+    return (
+        "read_json(?, format = 'newline_delimited', timestampformat = '%Y-%m-%d %H:%M:%S', "
+        f"columns = {_json_columns(columns)})"
+    )
+
+
+STAGE_MEASUREMENTS = (
+    "CREATE OR REPLACE TEMP TABLE stage_m AS "
+    f"SELECT DISTINCT ON (uid) * FROM {read_ndjson(MEASUREMENT_COLUMNS)}"
+)
+NEW_STAGED_UIDS = "SELECT uid FROM stage_m WHERE uid NOT IN (SELECT uid FROM measurements)"
+INSERT_STAGED_MEASUREMENTS = (
+    "INSERT INTO measurements SELECT * FROM stage_m WHERE uid NOT IN (SELECT uid FROM measurements)"
+)
+DROP_STAGE = "DROP TABLE IF EXISTS stage_m"
+
+EXISTING_UIDS = "SELECT uid FROM measurements WHERE uid IN (SELECT unnest(?::VARCHAR[]))"
+
+INSERT_VERDICTS = f"INSERT OR REPLACE INTO verdicts SELECT * FROM {read_ndjson(VERDICT_COLUMNS)}"
+RETIRE_OLD_VERDICTS = "UPDATE verdicts SET current = false WHERE rule_version <> ? AND current"
+DELETE_RULE_VERSION = "DELETE FROM verdicts WHERE rule_version = ?"
+
+SEGMENT_OFFSETS = "SELECT path, loaded_bytes FROM archive_segments"
+SET_SEGMENT_OFFSET = "INSERT OR REPLACE INTO archive_segments VALUES (?, ?, now()::TIMESTAMP)"
+
+GET_META = "SELECT value FROM meta WHERE key = ?"
+SET_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+
+MEASUREMENT_LOCATION = "SELECT archive_path, archive_offset FROM measurements WHERE uid = ?"
+ALL_MEASUREMENT_UIDS = "SELECT uid FROM measurements"
+
+COPY_OLD_VERDICTS = (
+    "INSERT OR IGNORE INTO verdicts SELECT * REPLACE (false AS current) FROM old.verdicts "
+    "WHERE rule_version <> ? AND measurement_uid IN (SELECT uid FROM measurements)"
+)
+
+STATS = {
+    "measurements": "SELECT count(*) FROM measurements",
+    "measurements_by_source": "SELECT source, count(*) FROM measurements GROUP BY 1 ORDER BY 1",
+    "first_measurement": "SELECT min(measurement_start_time)::VARCHAR FROM measurements",
+    "last_measurement": "SELECT max(measurement_start_time)::VARCHAR FROM measurements",
+    "countries": "SELECT probe_cc, count(*) FROM measurements GROUP BY 1 ORDER BY 2 DESC",
+    "verdicts": "SELECT count(*) FROM verdicts",
+    "current_verdicts_by_status": (
+        "SELECT status, count(*) FROM verdicts WHERE current GROUP BY 1 ORDER BY 1"
+    ),
+    "rule_versions": ("SELECT rule_version, count(*) FROM verdicts GROUP BY 1 ORDER BY 1"),
+    "unjudged": (
+        "SELECT count(*) FROM measurements WHERE uid NOT IN "
+        "(SELECT measurement_uid FROM verdicts WHERE current)"
+    ),
+    "events_by_kind": "SELECT kind, count(*) FROM events GROUP BY 1 ORDER BY 1",
+}
+
+
+def events_query(
+    since: str | None,
+    until: str | None,
+    country: str | None,
+    target: str | None,
+    kind: str | None,
+    scope: str | None,
+) -> tuple[str, list[object]]:
+    """Events overlapping [since, until), newest first."""
+    where = ["true"]
+    params: list[object] = []
+    if since:
+        where.append("coalesce(\"end\", first_good_after, TIMESTAMP '9999-01-01') >= ?::TIMESTAMP")
+        params.append(since)
+    if until:
+        where.append('"start" < ?::TIMESTAMP')
+        params.append(until)
+    if country:
+        where.append("country = ?")
+        params.append(country.upper())
+    if target:
+        where.append("target = ?")
+        params.append(target.lower())
+    if kind:
+        where.append("kind = ?")
+        params.append(kind)
+    if scope:
+        where.append("scope = ?")
+        params.append(scope)
+    sql = f'SELECT * FROM events WHERE {" AND ".join(where)} ORDER BY "start", kind, target'
+    return sql, params
+
+
+def verdicts_query(
+    target: str | None,
+    since: str | None,
+    until: str | None,
+    asn: str | None,
+    country: str | None,
+    current_only: bool,
+    limit: int | None,
+) -> tuple[str, list[object]]:
+    where = ["true"]
+    params: list[object] = []
+    if current_only:
+        where.append("current")
+    if target:
+        where.append("target = ?")
+        params.append(target.lower())
+    if since:
+        where.append("measurement_start_time >= ?::TIMESTAMP")
+        params.append(since)
+    if until:
+        where.append("measurement_start_time < ?::TIMESTAMP")
+        params.append(until)
+    if asn:
+        where.append("probe_asn = ?")
+        params.append(asn.upper())
+    if country:
+        where.append("probe_cc = ?")
+        params.append(country.upper())
+    sql = (
+        f"SELECT * FROM verdicts WHERE {' AND '.join(where)} "
+        "ORDER BY measurement_start_time, probe_asn, region, rule_version"
+    )
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return sql, params
+
+
+# --------------------------------------------------------------------------- events
+# Verdict rows usable for events: current, timed, and with a target.
+_EVENT_ROWS = """
+    SELECT coalesce(probe_cc, '') AS cc, target, coalesce(probe_asn, '') AS asn,
+           coalesce(region, '') AS region, measurement_start_time AS t, status AS st,
+           method, coalesce(confidence, 0) AS c, measurement_uid AS uid
+    FROM verdicts
+    WHERE current AND target IS NOT NULL AND measurement_start_time IS NOT NULL
+"""
+
+# The typical time between two measurements of one target from one network (seconds).
+MEASUREMENT_INTERVAL = f"""
+    SELECT median(span / (n - 1)) FROM (
+        SELECT epoch(max(t)) - epoch(min(t)) AS span, count(*) AS n
+        FROM ({_EVENT_ROWS}) GROUP BY cc, target, asn, region HAVING count(*) > 1
+    ) WHERE span > 0
+"""
+
+# Runs of equal status per series; bad runs of >= 2 measurements, plus the good runs of the
+# same (country, target) pairs (they decide national vs. regional vs. network scope).
+RUNS = f"""
+WITH v AS (
+    {_EVENT_ROWS} AND status IN ('ok', 'blocked', 'throttled')
+),
+w AS (
+    SELECT *,
+        CASE WHEN st IS DISTINCT FROM lag(st) OVER s THEN 1 ELSE 0 END AS chg,
+        max(CASE WHEN st = 'ok' THEN t END)
+            OVER (s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_ok,
+        min(CASE WHEN st = 'ok' THEN t END)
+            OVER (s ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_ok
+    FROM v
+    WINDOW s AS (PARTITION BY cc, target, asn, region ORDER BY t, uid)
+),
+g AS (
+    SELECT *, sum(chg) OVER (
+        PARTITION BY cc, target, asn, region ORDER BY t, uid ROWS UNBOUNDED PRECEDING
+    ) AS run
+    FROM w
+),
+r AS (
+    SELECT cc, target, asn, region, run, any_value(st) AS st, count(*) AS n,
+        min(t) AS t0, max(t) AS t1, min(last_ok) AS last_good_before,
+        min(next_ok) AS first_good_after,
+        histogram(method) FILTER (WHERE st <> 'ok') AS methods, avg(c) AS confidence,
+        list(uid ORDER BY t, uid) FILTER (WHERE st <> 'ok') AS uids
+    FROM g GROUP BY cc, target, asn, region, run
+),
+bad AS (SELECT * FROM r WHERE st <> 'ok' AND n >= ?),
+pairs AS (SELECT DISTINCT cc, target FROM bad)
+SELECT cc, target, asn, region, st, n, t0, t1, last_good_before, first_good_after,
+       methods, confidence, uids[1:200] AS uids
+FROM bad
+UNION ALL
+SELECT r.cc, r.target, r.asn, r.region, r.st, r.n, r.t0, r.t1, NULL, NULL, NULL, NULL, NULL
+FROM r JOIN pairs USING (cc, target) WHERE r.st = 'ok'
+"""
+
+# Measurement rounds per network: distinct targets and failing targets per time bucket of
+# width ? seconds. Failing: blocked, down or inconclusive (an outage also cuts the control).
+OUTAGE_BUCKETS = f"""
+WITH v AS ({_EVENT_ROWS}),
+b AS (
+    SELECT cc, asn, region, floor(epoch(t) / ?)::BIGINT AS bucket, target, t, st, uid,
+        st IN ('blocked', 'down', 'inconclusive') AS fail
+    FROM v
+)
+SELECT cc, asn, region, bucket,
+    count(DISTINCT target) AS targets,
+    count(DISTINCT target) FILTER (WHERE fail) AS failed_targets,
+    min(t) FILTER (WHERE fail) AS first_fail, max(t) FILTER (WHERE fail) AS last_fail,
+    min(t) FILTER (WHERE st = 'ok') AS first_ok, max(t) FILTER (WHERE st = 'ok') AS last_ok,
+    count(*) FILTER (WHERE fail) AS failed,
+    CASE WHEN count(DISTINCT target) >= ? THEN
+        (list(uid ORDER BY t, uid) FILTER (WHERE fail))[1:50] END AS uids
+FROM b GROUP BY cc, asn, region, bucket
+"""
+
+EVENT_COLUMNS = (
+    "event_id",
+    "kind",
+    "target",
+    "scope",
+    "country",
+    "asns",
+    "regions",
+    "networks",
+    "start",
+    "end",
+    "last_good_before",
+    "first_good_after",
+    "methods",
+    "measurements",
+    "measurement_uids",
+    "confidence",
+    "recurrence",
+    "computed_at",
+)
+DELETE_EVENTS = "DELETE FROM events"
+INSERT_EVENTS = "INSERT OR REPLACE INTO events SELECT * FROM " + read_ndjson(EVENT_COLUMNS)

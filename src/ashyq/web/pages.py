@@ -1,0 +1,424 @@
+"""Public, read-only pages: overview, events, target, measurement, CSV exports, JSON API."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import duckdb
+from aiohttp import web
+
+from ashyq.web import heatmap, queries, timeline
+from ashyq.web.app import STATE_KEY, STORE_KEY, HttpError, now_utc, render
+from ashyq.web.csvexport import to_csv
+from ashyq.web.observations import compare
+from ashyq.web.regions import KZ_REGIONS
+
+T = TypeVar("T")
+MAX_EXPORT_ROWS = 200_000
+ASN_RE = re.compile(r"^AS\d{1,10}$")
+TARGET_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,253}$")
+KIND_SEVERITY = {"blocking": 3, "outage": 2, "throttling": 1}
+
+
+async def in_store(request: web.Request, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """Run ``work(con)`` on a short read-only store connection, off the event loop."""
+    store = request.app[STORE_KEY]
+
+    def run() -> T:
+        with store.connect() as con:
+            return work(con)
+
+    return await asyncio.to_thread(run)
+
+
+# ------------------------------------------------------------------ parsing the query string
+def parse_when(value: str | None, *, end_of_day: bool = False) -> datetime | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]`` (UTC); a bare end date includes that day."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d")
+            return day + timedelta(days=1) if end_of_day else day
+        return datetime.fromisoformat(text.replace(" ", "T").removesuffix("Z"))
+    except ValueError:
+        raise HttpError(400, f"not a date: {text[:40]!r} (use YYYY-MM-DD)") from None
+
+
+def parse_network(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    text = value.strip().upper()
+    if text.isdigit():
+        text = "AS" + text
+    if not ASN_RE.match(text):
+        raise HttpError(400, f"not a network: {value[:40]!r} (use an ASN such as AS9198)")
+    return text
+
+
+def parse_target(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    text = value.strip().lower()
+    if not TARGET_RE.match(text):
+        raise HttpError(400, f"not a target host name: {value[:60]!r}")
+    return text
+
+
+def parse_text(value: str | None, limit: int = 100) -> str | None:
+    if not value or not value.strip():
+        return None
+    return value.strip()[:limit]
+
+
+def parse_days(value: str | None, default: int, most: int = 366) -> int:
+    if not value:
+        return default
+    try:
+        days = int(value)
+    except ValueError:
+        raise HttpError(400, f"not a number of days: {value[:20]!r}") from None
+    return max(1, min(most, days))
+
+
+def event_filter(request: web.Request) -> tuple[queries.EventFilter, dict[str, str]]:
+    q = request.query
+    now = now_utc()
+    since = parse_when(q.get("since"))
+    until = parse_when(q.get("until"), end_of_day=True)
+    if since is None and until is None:
+        since = now - timedelta(days=parse_days(q.get("days"), 30))
+    if since and until and until <= since:
+        raise HttpError(400, "the end date must come after the start date")
+    category = parse_text(q.get("category"), 20)
+    targets_in: tuple[str, ...] | None = None
+    if category:
+        cats = request.app[STATE_KEY].categories()
+        targets_in = tuple(sorted(t for t, c in cats.items() if c == category.upper()))
+    kind = parse_text(q.get("kind"), 20)
+    if kind and kind not in KIND_SEVERITY:
+        raise HttpError(400, f"unknown event kind: {kind!r}")
+    f = queries.EventFilter(
+        since=since,
+        until=until,
+        target=parse_target(q.get("target")),
+        targets_in=targets_in,
+        network=parse_network(q.get("network")),
+        region=parse_text(q.get("region")),
+        kind=kind,
+    )
+    shown = {
+        "since": q.get("since", "") or (since.strftime("%Y-%m-%d") if since else ""),
+        "until": q.get("until", ""),
+        "target": q.get("target", ""),
+        "category": category or "",
+        "network": f.network or "",
+        "region": f.region or "",
+        "kind": kind or "",
+    }
+    return f, shown
+
+
+# ------------------------------------------------------------------ overview
+def _cells_of(event: dict[str, Any]) -> set[tuple[str, str]]:
+    pairs = {
+        (str(n.get("region") or ""), str(n.get("asn")))
+        for n in event["networks"]
+        if n.get("asn")
+    }
+    if pairs:
+        return pairs
+    regions = event["regions"] or [""]
+    return {(r, a) for r in regions for a in event["asns"]}
+
+
+def build_grid(
+    cells: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> tuple[list[str], list[str], dict[tuple[str, str], dict[str, Any]]]:
+    grid: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in cells:
+        grid[(c["region"], c["network"])] = {
+            "total": c["total"],
+            "failing": c["blocked"] + c["throttled"] + c["down"],
+            "kinds": set(),
+            "ongoing": False,
+            "targets": set(),
+        }
+    for ev in events:
+        for key in _cells_of(ev):
+            cell = grid.setdefault(
+                key, {"total": 0, "failing": 0, "kinds": set(), "ongoing": False, "targets": set()}
+            )
+            cell["kinds"].add(ev["kind"])
+            cell["ongoing"] = cell["ongoing"] or ev["end"] is None
+            if ev["target"]:
+                cell["targets"].add(ev["target"])
+    for cell in grid.values():
+        kinds = sorted(cell["kinds"], key=lambda k: -KIND_SEVERITY.get(k, 0))
+        cell["worst"] = kinds[0] if kinds else ("ok" if cell["total"] else "none")
+        cell["targets"] = sorted(cell["targets"])
+    seen_regions = {r for r, _ in grid if r}
+    regions = [r for r in KZ_REGIONS] + sorted(seen_regions - set(KZ_REGIONS))
+    if any(r == "" for r, _ in grid):
+        regions.append("")
+    networks = sorted({n for _, n in grid})
+    return regions, networks, grid
+
+
+async def overview(request: web.Request) -> web.Response:
+    days = parse_days(request.query.get("days"), 7, 90)
+    now = now_utc()
+    since = now - timedelta(days=days)
+
+    def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        evs = queries.events(con, queries.EventFilter(since=since))
+        return {
+            "events": evs,
+            "cells": queries.grid(con, since),
+            "names": queries.network_names(con, since),
+            "last": queries.last_measurement_time(con),
+        }
+
+    data = await in_store(request, work)
+    evs = data["events"]
+    ongoing = sorted(
+        (e for e in evs if e["end"] is None), key=lambda e: -KIND_SEVERITY.get(e["kind"], 0)
+    )
+    recent = sorted((e for e in evs if e["end"] is not None), key=lambda e: e["start"], reverse=True)
+    regions, networks, grid = build_grid(data["cells"], evs)
+    return render(
+        request,
+        "overview.html",
+        days=days,
+        now=now,
+        ongoing=ongoing,
+        recent=recent,
+        regions=regions,
+        networks=networks,
+        grid=grid,
+        names=data["names"],
+        last=data["last"],
+    )
+
+
+# ------------------------------------------------------------------ events
+async def events_page(request: web.Request) -> web.Response:
+    f, shown = event_filter(request)
+    now = now_utc()
+
+    def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        return {"events": queries.events(con, f), "choices": queries.filter_choices(con)}
+
+    data = await in_store(request, work)
+    evs = data["events"]
+    since = f.since or min((e["start"] for e in evs), default=now - timedelta(days=30))
+    until = f.until or now
+    if until <= since:
+        until = since + timedelta(hours=1)
+    chart = timeline.layout(evs, since, until, now)
+    categories = sorted(set(request.app[STATE_KEY].categories().values()))
+    query = request.query_string
+    return render(
+        request,
+        "events.html",
+        events=sorted(evs, key=lambda e: e["start"], reverse=True),
+        chart=chart,
+        shown=shown,
+        choices=data["choices"],
+        categories=categories,
+        query=query,
+        kinds=list(KIND_SEVERITY),
+    )
+
+
+async def events_csv(request: web.Request) -> web.Response:
+    f, _ = event_filter(request)
+    evs = await in_store(request, lambda con: queries.events(con, f, limit=MAX_EXPORT_ROWS))
+    columns = [
+        "event_id", "kind", "target", "scope", "country", "networks", "regions", "start", "end",
+        "methods", "measurements", "confidence", "recurrence",
+    ]  # fmt: skip
+    rows = [
+        [
+            e["event_id"], e["kind"], e["target"], e["scope"], e["country"], e["asns"],
+            e["regions"], e["start"], e["end"], e["methods"], e["measurements"],
+            e["confidence"], e["recurrence"],
+        ]  # fmt: skip
+        for e in evs
+    ]
+    return csv_response(to_csv(columns, rows), "ashyq-events.csv")
+
+
+async def measurements_csv(request: web.Request) -> web.Response:
+    f, _ = event_filter(request)
+    q = request.query
+
+    def work(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+        return queries.measurements_export(
+            con,
+            target=f.target,
+            targets_in=f.targets_in,
+            network=f.network,
+            region=f.region,
+            since=f.since if (q.get("since") or q.get("days")) else f.since,
+            until=f.until,
+            limit=MAX_EXPORT_ROWS,
+        )
+
+    columns, rows = await in_store(request, work)
+    return csv_response(to_csv(columns, rows), "ashyq-measurements.csv")
+
+
+def csv_response(text: str, filename: str) -> web.Response:
+    response = web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+async def events_json(request: web.Request) -> web.Response:
+    f, _ = event_filter(request)
+    evs = await in_store(request, lambda con: queries.events(con, f))
+    for e in evs:
+        for key in ("start", "end", "last_good_before", "first_good_after"):
+            if isinstance(e.get(key), datetime):
+                e[key] = e[key].strftime("%Y-%m-%dT%H:%M:%SZ")
+        e.pop("measurement_uids", None)
+    return web.json_response({"events": evs})
+
+
+# ------------------------------------------------------------------ target
+def network_history(
+    hourly: list[dict[str, Any]], since: datetime, days: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Per network, one entry per UTC day: measurements, failing, and the worst status."""
+    per: dict[str, dict[Any, dict[str, int]]] = {}
+    for row in hourly:
+        day = row["hour"].date()
+        d = per.setdefault(row["network"] or "?", {}).setdefault(
+            day, {"total": 0, "blocked": 0, "throttled": 0, "down": 0}
+        )
+        for key in d:
+            d[key] += int(row[key] or 0)
+    out: dict[str, list[dict[str, Any]]] = {}
+    first = since.date()
+    for network, by_day in sorted(per.items()):
+        strip = []
+        for i in range(days):
+            day = first + timedelta(days=i + 1)
+            d = by_day.get(day, {"total": 0, "blocked": 0, "throttled": 0, "down": 0})
+            if not d["total"]:
+                worst = "none"
+            elif d["blocked"]:
+                worst = "blocked"
+            elif d["throttled"]:
+                worst = "throttled"
+            elif d["down"]:
+                worst = "down"
+            else:
+                worst = "ok"
+            strip.append({"day": day, "worst": worst, **d})
+        out[network] = strip
+    return out
+
+
+async def target_page(request: web.Request) -> web.Response:
+    target = parse_target(request.match_info["target"])
+    assert target is not None
+    days = parse_days(request.query.get("days"), 30, 120)
+    now = now_utc()
+    since = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        from ashyq.web.aggregates import usable  # noqa: PLC0415
+
+        agg = usable(con)
+        return {
+            "events": queries.events(
+                con, queries.EventFilter(since=since, target=target), limit=500
+            ),
+            "hourly": queries.target_hourly(con, target, since, agg),
+            "recent": queries.recent_measurements(con, target, 50),
+            "aggregate": agg,
+        }
+
+    data = await in_store(request, work)
+    hourly = data["hourly"]
+    history = network_history(hourly, since, days)
+    heat = heatmap.build(
+        [
+            (r["hour"], r["total"], int(r["blocked"]) + int(r["throttled"]) + int(r["down"]))
+            for r in hourly
+        ],
+        last_days=14,
+    )
+    if not hourly and not data["recent"] and not data["events"]:
+        raise HttpError(404, f"no measurements of {target} in the last {days} days")
+    return render(
+        request,
+        "target.html",
+        target=target,
+        days=days,
+        events=sorted(data["events"], key=lambda e: e["start"], reverse=True),
+        history=history,
+        heat=heat,
+        recent=data["recent"],
+    )
+
+
+# ------------------------------------------------------------------ measurement
+def canonical_json(measurement: Any) -> bytes:
+    """The bytes that the published SHA-256 covers: sorted keys, no spaces, UTF-8."""
+    return json.dumps(
+        measurement, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def sha256_of(measurement: Any) -> str:
+    return hashlib.sha256(canonical_json(measurement)).hexdigest()
+
+
+async def measurement_page(request: web.Request) -> web.Response:
+    uid = request.match_info["uid"]
+    if len(uid) > 200:
+        raise HttpError(400, "measurement id too long")
+    store = request.app[STORE_KEY]
+
+    def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        return {"row": queries.measurement_row(con, uid), "verdicts": queries.verdicts_of(con, uid)}
+
+    data = await in_store(request, work)
+    if data["row"] is None:
+        raise HttpError(404, "no such measurement")
+    raw = await asyncio.to_thread(store.measurement, uid)
+    return render(
+        request,
+        "measurement.html",
+        m=data["row"],
+        verdicts=data["verdicts"],
+        verdict=data["verdicts"][0] if data["verdicts"] else None,
+        cmp=compare(raw) if raw is not None else None,
+        raw_json=json.dumps(raw, indent=2, ensure_ascii=False) if raw is not None else None,
+        sha256=sha256_of(raw) if raw is not None else None,
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", overview)
+    app.router.add_get("/events", events_page)
+    app.router.add_get("/events.json", events_json)
+    app.router.add_get("/export/events.csv", events_csv)
+    app.router.add_get("/export/measurements.csv", measurements_csv)
+    app.router.add_get("/targets/{target}", target_page)
+    app.router.add_get("/measurements/{uid}", measurement_page)
+    app.router.add_get("/healthz", healthz)

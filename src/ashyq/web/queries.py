@@ -1,0 +1,320 @@
+"""Every SQL statement of the web pages, over the store's schema (src/ashyq/store/schema.sql).
+
+Each function takes an open DuckDB connection (``Store.connect()``) and returns plain Python
+data. The heavy per-target statements read ``web_hourly`` (see ``aggregates.py``) when it is
+present and fresh, else the ``verdicts`` table itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+FAILING = ("blocked", "throttled", "down")
+EVENT_COLUMNS = (
+    "event_id",
+    "kind",
+    "target",
+    "scope",
+    "country",
+    "asns",
+    "regions",
+    "networks",
+    '"start"',
+    '"end"',
+    "last_good_before",
+    "first_good_after",
+    "methods",
+    "measurements",
+    "measurement_uids",
+    "confidence",
+    "recurrence",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    target: str | None = None
+    targets_in: tuple[str, ...] | None = None  # from a category; () matches nothing
+    network: str | None = None  # "AS9198"
+    region: str | None = None
+    kind: str | None = None
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    row["asns"] = list(row.get("asns") or [])
+    row["regions"] = list(row.get("regions") or [])
+    row["methods"] = list(row.get("methods") or [])
+    row["measurement_uids"] = list(row.get("measurement_uids") or [])
+    try:
+        networks = json.loads(row.get("networks") or "[]")
+    except (TypeError, ValueError):
+        networks = []
+    row["networks"] = [n for n in networks if isinstance(n, dict)] if isinstance(networks, list) else []
+    return row
+
+
+def events(con: duckdb.DuckDBPyConnection, f: EventFilter, limit: int = 2000) -> list[dict[str, Any]]:
+    """Events overlapping [since, until) that match the filter, oldest first."""
+    where = ["true"]
+    params: list[Any] = []
+    if f.since is not None:
+        where.append("coalesce(\"end\", TIMESTAMP '9999-01-01') >= ?")
+        params.append(f.since)
+    if f.until is not None:
+        where.append('"start" < ?')
+        params.append(f.until)
+    if f.target:
+        where.append("target = ?")
+        params.append(f.target.lower())
+    if f.targets_in is not None:
+        where.append("list_contains(?::VARCHAR[], target)")
+        params.append(list(f.targets_in))
+    if f.network:
+        where.append("list_contains(asns, ?)")
+        params.append(f.network)
+    if f.region:
+        where.append("list_contains(regions, ?)")
+        params.append(f.region)
+    if f.kind:
+        where.append("kind = ?")
+        params.append(f.kind)
+    sql = (
+        f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE {' AND '.join(where)} "
+        f'ORDER BY "start", kind, target LIMIT {int(limit)}'
+    )
+    return [_event(r) for r in _rows(con.execute(sql, params))]
+
+
+def event(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, Any] | None:
+    rows = _rows(
+        con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_id = ?", [event_id])
+    )
+    return _event(rows[0]) if rows else None
+
+
+def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
+    """Values for the filter menus: targets, networks (with names) and regions seen in events."""
+    targets = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT target FROM events WHERE target IS NOT NULL ORDER BY 1 LIMIT 2000"
+        ).fetchall()
+    ]
+    networks = [
+        r[0] for r in con.execute("SELECT DISTINCT unnest(asns) FROM events ORDER BY 1").fetchall()
+    ]
+    regions = [
+        r[0] for r in con.execute("SELECT DISTINCT unnest(regions) FROM events ORDER BY 1").fetchall()
+    ]
+    return {"targets": targets, "networks": networks, "regions": regions}
+
+
+def network_names(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str]:
+    """ASN -> the network name probes reported most recently (from recent verdicts)."""
+    rows = con.execute(
+        "SELECT probe_asn, arg_max(probe_network_name, measurement_start_time) FROM verdicts "
+        "WHERE current AND measurement_start_time >= ? AND probe_asn IS NOT NULL "
+        "GROUP BY 1",
+        [since],
+    ).fetchall()
+    return {asn: name for asn, name in rows if name}
+
+
+def grid(con: duckdb.DuckDBPyConnection, since: datetime) -> list[dict[str, Any]]:
+    """Per region × network since ``since``: measurements, failing ones, and targets failing."""
+    return _rows(
+        con.execute(
+            "SELECT coalesce(region, '') AS region, probe_asn AS network, "
+            "count(*) AS total, "
+            "count(*) FILTER (WHERE status = 'blocked') AS blocked, "
+            "count(*) FILTER (WHERE status = 'throttled') AS throttled, "
+            "count(*) FILTER (WHERE status = 'down') AS down, "
+            "count(DISTINCT target) FILTER (WHERE status IN ('blocked', 'throttled')) "
+            "AS targets_failing "
+            "FROM verdicts WHERE current AND measurement_start_time >= ? "
+            "GROUP BY 1, 2 ORDER BY 1, 2",
+            [since],
+        )
+    )
+
+
+def last_measurement_time(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    row = con.execute("SELECT max(measurement_start_time) FROM measurements").fetchone()
+    return row[0] if row else None
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def target_hourly(
+    con: duckdb.DuckDBPyConnection, target: str, since: datetime, use_aggregate: bool
+) -> list[dict[str, Any]]:
+    """Per UTC hour and network: measurements and failing ones for one target."""
+    if use_aggregate:
+        sql = (
+            "SELECT hour, network, region, sum(total) AS total, sum(blocked) AS blocked, "
+            "sum(throttled) AS throttled, sum(down) AS down, sum(ok) AS ok "
+            "FROM web_hourly WHERE target = ? AND hour >= ? GROUP BY ALL ORDER BY hour"
+        )
+    else:
+        sql = (
+            "SELECT date_trunc('hour', measurement_start_time) AS hour, probe_asn AS network, "
+            "region, count(*) AS total, "
+            "count(*) FILTER (WHERE status = 'blocked') AS blocked, "
+            "count(*) FILTER (WHERE status = 'throttled') AS throttled, "
+            "count(*) FILTER (WHERE status = 'down') AS down, "
+            "count(*) FILTER (WHERE status = 'ok') AS ok "
+            "FROM verdicts WHERE current AND target = ? AND measurement_start_time >= ? "
+            "GROUP BY ALL ORDER BY hour"
+        )
+    return _rows(con.execute(sql, [target, since]))
+
+
+def recent_measurements(
+    con: duckdb.DuckDBPyConnection,
+    target: str | None,
+    limit: int = 50,
+    *,
+    network: str | None = None,
+    region: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    uids: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Current verdicts (one per measurement), newest first."""
+    where = ["current"]
+    params: list[Any] = []
+    if target:
+        where.append("target = ?")
+        params.append(target)
+    if network:
+        where.append("probe_asn = ?")
+        params.append(network)
+    if region:
+        where.append("region = ?")
+        params.append(region)
+    if since is not None:
+        where.append("measurement_start_time >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("measurement_start_time < ?")
+        params.append(until)
+    if uids is not None:
+        where.append("list_contains(?::VARCHAR[], measurement_uid)")
+        params.append(uids)
+    sql = (
+        "SELECT measurement_uid, measurement_start_time, target, input, test_name, probe_cc, "
+        "probe_asn, probe_network_name, region, status, method, confidence, evidence, "
+        "rule_version FROM verdicts WHERE "
+        + " AND ".join(where)
+        + f" ORDER BY measurement_start_time DESC LIMIT {int(limit)}"
+    )
+    return _rows(con.execute(sql, params))
+
+
+def verdicts_of(con: duckdb.DuckDBPyConnection, uid: str) -> list[dict[str, Any]]:
+    """Every verdict of one measurement, the current one first."""
+    rows = _rows(
+        con.execute(
+            "SELECT * FROM verdicts WHERE measurement_uid = ? ORDER BY current DESC, judged_at DESC",
+            [uid],
+        )
+    )
+    for r in rows:
+        try:
+            r["details"] = json.loads(r.get("details") or "{}")
+        except (TypeError, ValueError):
+            r["details"] = {}
+        r["evidence"] = list(r.get("evidence") or [])
+    return rows
+
+
+def measurement_row(con: duckdb.DuckDBPyConnection, uid: str) -> dict[str, Any] | None:
+    rows = _rows(
+        con.execute(
+            "SELECT uid, measurement_uid, report_id, input, target, test_name, probe_cc, "
+            "probe_asn, probe_network_name, region, measurement_start_time, source, "
+            "software_name, software_version, received_at FROM measurements WHERE uid = ?",
+            [uid],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def event_hourly(
+    con: duckdb.DuckDBPyConnection, ev: dict[str, Any], since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """Per UTC hour around an event: measurements and failing ones of its target and networks."""
+    where = ["current", "measurement_start_time >= ?", "measurement_start_time < ?"]
+    params: list[Any] = [since, until]
+    if ev.get("target"):
+        where.append("target = ?")
+        params.append(ev["target"])
+    if ev.get("asns"):
+        where.append("list_contains(?::VARCHAR[], probe_asn)")
+        params.append(list(ev["asns"]))
+    return _rows(
+        con.execute(
+            "SELECT date_trunc('hour', measurement_start_time) AS hour, count(*) AS total, "
+            "count(*) FILTER (WHERE status IN ('blocked', 'throttled', 'down')) AS failing "
+            f"FROM verdicts WHERE {' AND '.join(where)} GROUP BY 1 ORDER BY 1",
+            params,
+        )
+    )
+
+
+def measurements_export(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    target: str | None,
+    targets_in: tuple[str, ...] | None,
+    network: str | None,
+    region: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    where = ["current"]
+    params: list[Any] = []
+    for column, value in (("target", target), ("probe_asn", network), ("region", region)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if targets_in is not None:
+        where.append("list_contains(?::VARCHAR[], target)")
+        params.append(list(targets_in))
+    if since is not None:
+        where.append("measurement_start_time >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("measurement_start_time < ?")
+        params.append(until)
+    cur = con.execute(
+        "SELECT measurement_uid, measurement_start_time, target, input, test_name, probe_cc, "
+        "probe_asn, probe_network_name, region, status, method, confidence, "
+        "array_to_string(evidence, ' | ') AS evidence, rule_version FROM verdicts WHERE "
+        + " AND ".join(where)
+        + f" ORDER BY measurement_start_time LIMIT {int(limit)}",
+        params,
+    )
+    return [d[0] for d in cur.description], cur.fetchall()
+
+
+def window(now: datetime, days: int) -> tuple[datetime, datetime]:
+    return now - timedelta(days=days), now

@@ -1,0 +1,167 @@
+"""Sentences unlike the report files: other platforms, cities, case forms and phrasings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ashyq.claims.extract import extract_report
+
+PUBLISHED = dt.date(2024, 3, 6)  # a Wednesday
+
+CASES = [
+    # (text, kind, targets, not_affected, places, date)
+    (
+        "Бүгін Ақтөбеде Инстаграм мен Ватсап бұғатталды.",
+        "blocking",
+        {"instagram", "whatsapp"},
+        set(),
+        ["Aktobe"],
+        "2024-03-06",
+    ),
+    (
+        "Павлодардағы тұрғындардың айтуынша, 3 қыркүйекте ютубтың жылдамдығы баяулады.",
+        "throttling",
+        {"youtube"},
+        set(),
+        ["Pavlodar"],
+        "2023-09-03",
+    ),
+    (
+        "Атырауда 12 шілдеде Телеграмға кіру мүмкін емес болды, ал WhatsApp қалыпты жұмыс істеді.",
+        "blocking",
+        {"telegram"},
+        {"whatsapp"},
+        ["Atyrau"],
+        "2023-07-12",
+    ),
+    (
+        "В Павлодаре 3 сентября заблокировали TikTok.",
+        "blocking",
+        {"tiktok"},
+        set(),
+        ["Pavlodar"],
+        "2023-09-03",
+    ),
+    (
+        "Жители Усть-Каменогорска пожаловались, что со вчерашнего дня не работает Инстаграм, "
+        "а Телеграм открывается.",
+        "blocking",
+        {"instagram"},
+        {"telegram"},
+        ["Oskemen"],
+        "2024-03-05",
+    ),
+    (
+        "Позавчера в Кызылорде отключили мобильный интернет.",
+        "outage",
+        {"mobile_internet"},
+        set(),
+        ["Kyzylorda"],
+        "2024-03-04",
+    ),
+    (
+        "TikTok and Telegram have been inaccessible in Shymkent since 2 February, though "
+        "WhatsApp is unaffected.",
+        "blocking",
+        {"tiktok", "telegram"},
+        {"whatsapp"},
+        ["Shymkent"],
+        "2024-02-02",
+    ),
+    (
+        "On Monday, internet access was cut off in Zhanaozen.",
+        "outage",
+        {"internet"},
+        set(),
+        ["Zhanaozen"],
+        "2024-03-04",
+    ),
+    (
+        "Access to YouTube was restricted in Kostanay yesterday.",
+        "blocking",
+        {"youtube"},
+        set(),
+        ["Kostanay"],
+        "2024-03-05",
+    ),
+    (
+        "أفاد مستخدمون في شيمكنت بتعذر الوصول إلى تيليغرام وإنستغرام أمس.",
+        "blocking",
+        {"telegram", "instagram"},
+        set(),
+        ["Shymkent"],
+        "2024-03-05",
+    ),
+    (
+        "قطعت السلطات الإنترنت في أتيراو يوم 5 يناير.",
+        "outage",
+        {"internet"},
+        set(),
+        ["Atyrau"],
+        "2024-01-05",
+    ),
+    (
+        "Нұр-Сұлтанда 2 желтоқсанда Фейсбук пен Гугл ашылмай қалды.",
+        "blocking",
+        {"facebook", "google"},
+        set(),
+        ["Astana"],
+        "2023-12-02",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "targets", "fine", "places", "date"), CASES)
+def test_heldout_claims(text, kind, targets, fine, places, date):
+    r = extract_report(text, PUBLISHED)
+    found = [c for c in r.claims if c.kind == kind]
+    assert found, [c.to_dict() for c in r.claims]
+    c = found[0]
+    assert set(c.targets) == targets
+    assert set(c.not_affected) == fine
+    assert c.places == places
+    assert c.date == date
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kazakhstan's e-government portal egov.kz now works faster after an update.",
+        "Футболисты «Кайрата» заблокировали все атаки соперника в матче в Шымкенте.",
+        "Алматыда жаңа саябақ ашылды, оны Instagram парақшасында әкімдік жариялады.",
+        "أعلنت شركة كازاخ تيليكوم عن إطلاق خدمة جديدة للإنترنت في أستانا.",
+        "The bank said its app will be updated on 5 April and may be unavailable for an hour.",
+        "Президент выступил в Астане с посланием народу; трансляция шла на YouTube.",
+    ],
+)
+def test_heldout_reports_without_censorship(text):
+    r = extract_report(text, PUBLISHED)
+    assert [c for c in r.claims if c.kind in ("blocking", "throttling")] == [], [
+        c.to_dict() for c in r.claims
+    ]
+
+
+def test_vk_is_not_east_kazakhstan_and_x_is_twitter():
+    r = extract_report("В ВКО 1 марта заблокировали X (Twitter), а ВК работал.", PUBLISHED)
+    c = r.claims[0]
+    assert c.targets == ["twitter"]
+    assert c.not_affected == ["vk"]
+    assert c.places == ["East Kazakhstan Region"]
+
+
+def test_region_is_told_from_its_city():
+    r = extract_report("Алматы облысында 4 наурызда интернет өшірілді.", PUBLISHED)
+    assert r.claims[0].places == ["Almaty Region"]
+    r = extract_report("В Карагандинской области 4 марта отключили интернет.", PUBLISHED)
+    assert r.claims[0].places == ["Karaganda Region"]
+
+
+def test_hedged_claim_has_lower_confidence():
+    sure = extract_report("Facebook was blocked in Almaty on 1 March.", PUBLISHED).claims[0]
+    unsure = extract_report(
+        "Facebook may have been blocked in Almaty on 1 March.", PUBLISHED
+    ).claims[0]
+    assert unsure.hedged and not sure.hedged
+    assert unsure.confidence < sure.confidence

@@ -1,0 +1,109 @@
+"""The lab's commands: clear errors, listing, and removing leftovers."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from ashyq.cli import main
+from ashyq.lab import netns
+from conftest import lab_skip_reason
+
+
+def test_scenarios_are_listed(capsys):
+    assert main(["lab", "scenarios"]) == 0
+    out = capsys.readouterr().out
+    for name in ("kz-2016-12-16", "kz-2019-05-09", "kz-2022-01", "kz-2023-tls"):
+        assert name in out
+
+
+def test_missing_tools_give_one_clear_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ip, nft, tc
+    assert main(["lab", "bench"]) == 2
+    err = capsys.readouterr().err
+    assert "the lab needs" in err and "nft" in err and "Traceback" not in err
+
+
+def test_unknown_scenario_is_a_user_error(capsys):
+    if lab_skip_reason():
+        pytest.skip(lab_skip_reason())
+    assert main(["lab", "run", "kz-1999"]) == 2
+    assert "no scenario 'kz-1999'" in capsys.readouterr().err
+    assert main(["lab", "run", "kz-2019-05-09", "--clock-step", "soon"]) == 2
+
+
+def test_lab_group_without_subcommand_shows_help(capsys):
+    assert main(["lab"]) == 2
+    assert "scenarios" in capsys.readouterr().out
+
+
+@pytest.mark.lab
+def test_down_removes_leftovers_of_a_crashed_run(capsys):
+    if lab_skip_reason():
+        pytest.skip(lab_skip_reason())
+    # a run that died without cleaning up: a namespace with a process inside
+    lab = netns.Lab()
+    ns = lab.ns("v1")
+    netns._OPEN.discard(lab)  # as if the process had been killed
+    sleeper = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "300"])
+    other = "aqother-not-lab"
+    subprocess.run(["ip", "netns", "add", other], check=True)
+    try:
+        assert main(["lab", "down"]) == 0
+        assert ns in capsys.readouterr().out
+        assert ns not in netns.list_namespaces()
+        assert sleeper.wait(timeout=10) != 0  # killed
+        assert other in netns.list_namespaces()  # not ours: left alone
+    finally:
+        subprocess.run(["ip", "netns", "del", other], check=False)
+        if sleeper.poll() is None:
+            sleeper.kill()
+
+
+@pytest.mark.lab
+def test_up_cleans_up_after_itself(capsys):
+    if lab_skip_reason():
+        pytest.skip(lab_skip_reason())
+    before = set(netns.list_namespaces())
+    assert main(["lab", "up", "technical-failure", "--for", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "vantage" in out and "censor" in out
+    assert set(netns.list_namespaces()) == before
+
+
+@pytest.mark.lab
+def test_sigterm_removes_the_lab():
+    if lab_skip_reason():
+        pytest.skip(lab_skip_reason())
+    import sys
+    import time
+
+    before = set(netns.list_namespaces())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ashyq", "lab", "up", "technical-failure"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = ""
+        deadline = time.monotonic() + 60
+        while "Ctrl-C" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+        during = set(netns.list_namespaces()) - before
+        assert len(during) >= 5
+        proc.terminate()
+        proc.wait(timeout=30)
+        assert not (set(netns.list_namespaces()) & during)
+        # no process of the lab survives (their command lines name the run's state directory)
+        prefix = next(iter(during)).split("-")[0]
+        left = subprocess.run(
+            ["pgrep", "-f", f"{netns.STATE_ROOT}/{prefix}"], capture_output=True, text=True
+        )
+        assert left.stdout.split() == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
