@@ -60,6 +60,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the verdicts already in --data (skip generating them)",
+    )
     args = parser.parse_args()
     nets, targets, interval = 20, 500, 3600
     steps = max(2, args.rows // (nets * targets))

@@ -128,7 +128,7 @@ async def time_pages(base: str, requests: int) -> dict[str, list[float]]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -159,8 +159,17 @@ def main() -> int:
         port = free_port()
         env = dict(os.environ)
         server = subprocess.Popen(
-            [*exe, "web", "serve", "--listen", f"127.0.0.1:{port}", "--data", str(data),
-             "--alerts-interval", "0"],  # fmt: skip
+            [
+                *exe,
+                "web",
+                "serve",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--data",
+                str(data),
+                "--alerts-interval",
+                "0",
+            ],
             env=env,
         )
         try:

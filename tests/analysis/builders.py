@@ -20,10 +20,18 @@ PAGE = (
 )
 
 
-def query(host: str, addrs: list[str], *, asn: int | None = None, failure: str | None = None,
-          engine: str = "getaddrinfo") -> dict[str, Any]:
+def query(
+    host: str,
+    addrs: list[str],
+    *,
+    asn: int | None = None,
+    failure: str | None = None,
+    engine: str = "getaddrinfo",
+) -> dict[str, Any]:
     return {
-        "answers": None if failure else [
+        "answers": None
+        if failure
+        else [
             {"answer_type": "A", "ipv4": a, "asn": asn, "as_org_name": "", "ttl": None}
             for a in addrs
         ],
@@ -85,24 +93,45 @@ def make_wc(
     }
     if not dns_failure:
         for a in addrs:
-            tk["tcp_connect"].append({
-                "ip": a, "port": port, "t": 0.1,
-                "status": {"success": tcp_failure is None, "failure": tcp_failure},
-            })
+            tk["tcp_connect"].append(
+                {
+                    "ip": a,
+                    "port": port,
+                    "t": 0.1,
+                    "status": {"success": tcp_failure is None, "failure": tcp_failure},
+                }
+            )
         if tcp_failure is None and https:
             for e in ep:
-                tk["tls_handshakes"].append({
-                    "address": e, "server_name": host, "failure": tls_failure,
-                    "no_tls_verify": False, "peer_certificates": certs,
-                    "t0": 0.2, "t": 0.2 + tls_seconds, "tls_version": "TLSv1.3",
-                })
+                tk["tls_handshakes"].append(
+                    {
+                        "address": e,
+                        "server_name": host,
+                        "failure": tls_failure,
+                        "no_tls_verify": False,
+                        "peer_certificates": certs,
+                        "t0": 0.2,
+                        "t": 0.2 + tls_seconds,
+                        "tls_version": "TLSv1.3",
+                    }
+                )
         if tcp_failure is None and (tls_failure is None or not https):
-            resp = {"code": status, "body": body, "headers": headers if headers is not None else {
-                "Content-Type": "text/html", "X-Site": "vlast"}}
+            resp = {
+                "code": status,
+                "body": body,
+                "headers": headers
+                if headers is not None
+                else {"Content-Type": "text/html", "X-Site": "vlast"},
+            }
             reqs = []
             for u in reversed(chain or [url]):
-                reqs.append({"failure": http_failure, "request": {"url": u, "method": "GET"},
-                             "response": resp if http_failure is None else {"code": 0}})
+                reqs.append(
+                    {
+                        "failure": http_failure,
+                        "request": {"url": u, "method": "GET"},
+                        "response": resp if http_failure is None else {"code": 0},
+                    }
+                )
             if http_failure and status and http_failure == "generic_timeout_error":
                 reqs[0]["response"] = {"code": status, "body": "", "headers": resp["headers"]}
             tk["requests"] = reqs
@@ -113,19 +142,33 @@ def make_wc(
         clen = control_body_length if control_body_length is not None else len(PAGE)
         tk["control"] = {
             "dns": {"failure": control_dns_failure, "addrs": [] if control_dns_failure else caddrs},
-            "tcp_connect": {f"{a}:{port}": {"status": control_tcp_ok,
-                                             "failure": None if control_tcp_ok else tcp_failure}
-                            for a in ctl_tested},
-            "tls_handshake": ({f"{a}:{port}": {"status": control_tls_ok, "server_name": host,
-                                                "failure": None if control_tls_ok else tls_failure}
-                               for a in ctl_tested} if https else {}),
+            "tcp_connect": {
+                f"{a}:{port}": {
+                    "status": control_tcp_ok,
+                    "failure": None if control_tcp_ok else tcp_failure,
+                }
+                for a in ctl_tested
+            },
+            "tls_handshake": (
+                {
+                    f"{a}:{port}": {
+                        "status": control_tls_ok,
+                        "server_name": host,
+                        "failure": None if control_tls_ok else tls_failure,
+                    }
+                    for a in ctl_tested
+                }
+                if https
+                else {}
+            ),
             "http_request": {
                 "failure": control_http_failure,
                 "status_code": -1 if control_http_failure else control_status,
                 "body_length": -1 if control_http_failure else clen,
                 "title": "" if control_http_failure else control_title,
-                "headers": {} if control_http_failure else {
-                    "Content-Type": "text/html", "X-Site": "vlast"},
+                "headers": {}
+                if control_http_failure
+                else {"Content-Type": "text/html", "X-Site": "vlast"},
             },
             "ip_info": {a: {"asn": SITE_ASN, "flags": 11} for a in caddrs},
         }
@@ -163,11 +206,13 @@ def cert_chain(issuer_cn: str, issuer_o: str, issuer_c: str, host: str) -> list[
     import base64
 
     key = ec.generate_private_key(ec.SECP256R1())
-    issuer = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, issuer_c),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer_o),
-        x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn),
-    ])
+    issuer = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, issuer_c),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer_o),
+            x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn),
+        ]
+    )
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     cert = (

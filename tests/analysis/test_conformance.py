@@ -8,13 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.analysis.conftest import check
 
 from ashyq.analysis.fingerprints import PROJECT_FINGERPRINTS, load_fingerprints
 from ashyq.analysis.verdict import JudgeContext, judge
-from tests.analysis.conftest import check
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
-ROW = re.compile(r"^\|\s*`(\w+)`\s*\|[^|]*\|\s*`(\w+)`,\s*`([\w.:-]+)`,\s*`?([\w\"-]+)`?,\s*`?(\w+)`?")
+ROW = re.compile(
+    r"^\|\s*`(\w+)`\s*\|[^|]*\|\s*`(\w+)`,\s*`([\w.:-]+)`,\s*`?([\w\"-]+)`?,\s*`?(\w+)`?"
+)
 
 
 def allow_list() -> dict[str, tuple[str, str, object, object]]:
@@ -22,8 +24,12 @@ def allow_list() -> dict[str, tuple[str, str, object, object]]:
     for line in DOC.read_text(encoding="utf-8").splitlines():
         m = ROW.match(line)
         if m:
-            out[m.group(1)] = (m.group(2), m.group(3), json.loads(m.group(4)),
-                               json.loads(m.group(5)))
+            out[m.group(1)] = (
+                m.group(2),
+                m.group(3),
+                json.loads(m.group(4)),
+                json.loads(m.group(5)),
+            )
     return out
 
 
@@ -64,11 +70,12 @@ def test_qa_without_ooni_fingerprints_still_agrees(shared_dir, ctx):
     rows = list(csv.DictReader((qa / "expected_verdicts.csv").open()))
     allowed = allow_list()
     for row in rows:
-        v = judge(json.loads((qa / f"{row['scenario']}.measurement.json").read_text()),
-                  context=ctx)
+        v = judge(json.loads((qa / f"{row['scenario']}.measurement.json").read_text()), context=ctx)
         if row["scenario"] not in allowed:
             assert (v.ooni_blocking, v.ooni_accessible) == (
-                json.loads(row["blocking"]), json.loads(row["accessible"])), row["scenario"]
+                json.loads(row["blocking"]),
+                json.loads(row["accessible"]),
+            ), row["scenario"]
 
 
 def test_all_fastpath_fixtures_get_a_verdict(shared_dir, ooni_ctx):
@@ -83,8 +90,9 @@ def test_all_fastpath_fixtures_get_a_verdict(shared_dir, ooni_ctx):
 
 
 def test_iran_fingerprint_is_confirmed(shared_dir, ooni_ctx):
-    m = json.loads((shared_dir / "research/ooni/fastpath_fixtures/web_connectivity_ir_fp.json")
-                   .read_text())
+    m = json.loads(
+        (shared_dir / "research/ooni/fastpath_fixtures/web_connectivity_ir_fp.json").read_text()
+    )
     v = judge(m, context=ooni_ctx)
     assert (v.status, v.method) == ("blocked", "dns.fingerprint:ooni.ir_10dot10_ipv4_1")
     assert v.details["confirmed"] is True and v.confidence == 1.0

@@ -7,20 +7,24 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.analysis.builders import make_wc
+from tests.analysis.conftest import check
 
 from ashyq.analysis.reading import ReadError, Record, iter_measurements_from_bytes
 from ashyq.analysis.verdict import judge, judge_all
-from tests.analysis.builders import make_wc
-from tests.analysis.conftest import check
 
 BASE = make_wc(throughput={"kbit_s": 100.0, "bytes": 1000, "seconds": 1.0}, control_kbit_s=900.0)
 HTTP_BASE = make_wc("http://vlast.kz/", body="<title>x</title>", headers={})
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
     | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -61,7 +65,7 @@ def test_any_field_replaced_by_any_value(path, value, http):
     assert v.method != "measurement.malformed", (path, value)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
 def test_arbitrary_objects(obj):
     obj.setdefault("test_name", "web_connectivity")

@@ -6,10 +6,10 @@ import json
 import sys
 
 import pytest
+from tests.analysis.builders import make_wc
 
 from ashyq.analysis.reading import ReadError, Record, iter_records
 from ashyq.cli import main
-from tests.analysis.builders import make_wc
 
 
 def lines(*ms) -> bytes:
@@ -84,8 +84,9 @@ def test_cli_stdin_subprocess(tmp_path):
     import subprocess
 
     data = lines(make_wc(), make_wc(tcp_failure="connection_reset")) + b"{\n"
-    r = subprocess.run([sys.executable, "-m", "ashyq", "analyze", "-"], input=data,
-                       capture_output=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "ashyq", "analyze", "-"], input=data, capture_output=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
     assert [x["method"] for x in rows] == [None, "tcp.reset"]
@@ -96,7 +97,8 @@ def test_cli_fingerprints_option_and_env(tmp_path, capsys, monkeypatch):
     fdir = tmp_path / "fps"
     fdir.mkdir()
     (fdir / "mine.csv").write_text(
-        "name,scope,location_found,pattern_type,pattern\nmy.block,isp,body,contains,STOP-42\n")
+        "name,scope,location_found,pattern_type,pattern\nmy.block,isp,body,contains,STOP-42\n"
+    )
     p = tmp_path / "m.jsonl"
     p.write_bytes(lines(make_wc("http://vlast.kz/", body="<html>STOP-42</html>", headers={})))
     assert main(["analyze", str(p), "--fingerprints", str(fdir), "--format", "jsonl"]) == 0
@@ -104,10 +106,32 @@ def test_cli_fingerprints_option_and_env(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASHYQ_FINGERPRINTS", str(fdir))
     import ashyq.analysis.fingerprints as f
 
-    assert any(x.name == "mine.csv" for x in f.load_fingerprints(f.fingerprint_paths()).sources
-               and [__import__("pathlib").Path(s) for s in
-                    f.load_fingerprints(f.fingerprint_paths()).sources])
+    assert any(
+        x.name == "mine.csv"
+        for x in f.load_fingerprints(f.fingerprint_paths()).sources
+        and [
+            __import__("pathlib").Path(s)
+            for s in f.load_fingerprints(f.fingerprint_paths()).sources
+        ]
+    )
     assert main(["analyze", str(p), "--format", "jsonl"]) == 0
     assert json.loads(capsys.readouterr().out)["method"] == "http.blockpage:my.block"
     with pytest.raises(SystemExit):
         main(["analyze"])
+
+
+def test_broken_first_line_does_not_lose_the_rest(tmp_path):
+    p = tmp_path / "m.jsonl"
+    good = json.dumps(make_wc()).encode()
+    p.write_bytes(good[:50] + b"\n" + good + b"\n" + good + b"\n")
+    out = list(iter_records([p]))
+    assert [type(r).__name__ for r in out] == ["ReadError", "Record", "Record"]
+    assert out[0].line == 1
+
+
+def test_broken_pretty_document_is_one_error(tmp_path):
+    p = tmp_path / "one.json"
+    p.write_text(json.dumps(make_wc(), indent=2)[:-40])
+    out = list(iter_records([p]))
+    assert len(out) == 1 and isinstance(out[0], ReadError)
+    assert "invalid JSON document" in out[0].message

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from ashyq.analysis.fingerprints import FingerprintDB, parse_csv
-from ashyq.analysis.verdict import JudgeContext, judge
 from tests.analysis.builders import SITE_IP, make_wc
 from tests.analysis.conftest import check
+
+from ashyq.analysis.fingerprints import FingerprintDB, parse_csv
+from ashyq.analysis.verdict import JudgeContext, judge
 
 
 def test_everything_works_is_ok(ctx):
@@ -28,7 +29,11 @@ def test_nxdomain_for_everyone_is_down(ctx):
     )
     check(v)
     assert (v.status, v.method, v.ooni_blocking, v.ooni_accessible) == (
-        "down", "dns.nxdomain", False, False)
+        "down",
+        "dns.nxdomain",
+        False,
+        False,
+    )
 
 
 def test_bogon_answer(ctx):
@@ -47,8 +52,12 @@ def test_same_asn_other_address_is_consistent(ctx):
 
 def test_injected_answer_with_failed_connection(ctx):
     v = judge(
-        make_wc(probe_addrs=["82.200.1.7"], probe_asn=64500, tcp_failure="generic_timeout_error",
-                control_reaches_probe_addrs=False),
+        make_wc(
+            probe_addrs=["82.200.1.7"],
+            probe_asn=64500,
+            tcp_failure="generic_timeout_error",
+            control_reaches_probe_addrs=False,
+        ),
         context=ctx,
     )
     check(v)
@@ -65,9 +74,14 @@ def test_unconfirmed_address_with_valid_certificate_is_a_cdn(ctx):
     assert v.status == "ok"
     assert any("valid certificate" in e and "CDN" in e for e in v.evidence)
     # the same answer with no TLS to confirm it, and a different page: injection
-    m2 = make_wc("http://vlast.kz/", probe_addrs=["151.101.1.20"], probe_asn=64501,
-                 control_reaches_probe_addrs=False,
-                 body="<html><title>x</title>hello</html>", headers={})
+    m2 = make_wc(
+        "http://vlast.kz/",
+        probe_addrs=["151.101.1.20"],
+        probe_asn=64501,
+        control_reaches_probe_addrs=False,
+        body="<html><title>x</title>hello</html>",
+        headers={},
+    )
     v2 = judge(m2, context=ctx)
     assert (v2.status, v2.method) == ("blocked", "dns.injected")
 
@@ -98,10 +112,47 @@ def test_dns_fingerprint_is_confirmed():
 
 
 def test_no_control_is_inconclusive(ctx):
-    v = judge(make_wc("http://vlast.kz/", control=False, dns_failure="dns_nxdomain_error"),
-              context=ctx)
+    v = judge(
+        make_wc("http://vlast.kz/", control=False, dns_failure="dns_nxdomain_error"), context=ctx
+    )
     check(v)
     assert (v.status, v.method, v.ooni_blocking) == ("inconclusive", "control.missing", None)
-    v2 = judge(make_wc("http://vlast.kz/", control_failure="connection_reset",
-                       http_failure="connection_reset"), context=ctx)
+    v2 = judge(
+        make_wc(
+            "http://vlast.kz/", control_failure="connection_reset", http_failure="connection_reset"
+        ),
+        context=ctx,
+    )
     assert (v2.status, v2.method) == ("inconclusive", "control.failure")
+
+
+def test_bogon_when_the_control_itself_resolves_private_addresses(ctx):
+    # inside a lab network the site lives on 10.1.0.5; the censor answers 127.0.0.1
+    v = judge(
+        make_wc(probe_addrs=["127.0.0.1"], probe_asn=None, control_addrs=["10.1.0.5"]), context=ctx
+    )
+    check(v)
+    assert (v.status, v.method) == ("blocked", "dns.bogon")
+    # the same private address for both: consistent
+    v2 = judge(
+        make_wc(probe_addrs=["10.1.0.5"], probe_asn=None, control_addrs=["10.1.0.5"]), context=ctx
+    )
+    assert v2.status == "ok"
+
+
+def test_control_validated_tls_at_the_probes_address_is_a_cdn(ctx):
+    # OONI v0.5: control.ip_info flags bit 8 = "the test helper validated TLS for the domain"
+    m = make_wc(
+        "http://vlast.kz/",
+        probe_addrs=["151.101.1.20"],
+        probe_asn=54113,
+        control_reaches_probe_addrs=False,
+        body="<html>other</html>",
+        headers={},
+    )
+    m["test_keys"]["control"]["ip_info"]["151.101.1.20"] = {"asn": 54113, "flags": 9}
+    v = judge(m, context=ctx)
+    check(v)
+    # not DNS: the page differs, and that is what is reported
+    assert (v.status, v.method) == ("blocked", "http.diff")
+    assert any("control completed a TLS handshake" in e for e in v.evidence)

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from ashyq.analysis.verdict import judge
 from tests.analysis.builders import cert_chain, make_wc
 from tests.analysis.conftest import check
 
+from ashyq.analysis.verdict import judge
+
 
 def test_tcp_timeout_per_address_while_control_connects(ctx):
-    m = make_wc(probe_addrs=["93.184.216.34", "93.184.216.35"],
-                tcp_failure="generic_timeout_error")
+    m = make_wc(probe_addrs=["93.184.216.34", "93.184.216.35"], tcp_failure="generic_timeout_error")
     v = judge(m, context=ctx)
     check(v)
     assert (v.status, v.method, v.ooni_blocking, v.ooni_accessible) == (
-        "blocked", "tcp.timeout", "tcp_ip", False)
+        "blocked",
+        "tcp.timeout",
+        "tcp_ip",
+        False,
+    )
     assert any("93.184.216.35:443 (generic_timeout_error)" in e for e in v.evidence)
     assert any("the control connected" in e for e in v.evidence)
 
@@ -22,12 +26,19 @@ def test_tcp_reset_and_refused(ctx):
 
 
 def test_tcp_failing_for_the_control_too_is_down(ctx):
-    m = make_wc(tcp_failure="connection_refused", control_tcp_ok=False,
-                control_http_failure="connection_refused")
+    m = make_wc(
+        tcp_failure="connection_refused",
+        control_tcp_ok=False,
+        control_http_failure="connection_refused",
+    )
     v = judge(m, context=ctx)
     check(v)
     assert (v.status, v.method, v.ooni_blocking, v.ooni_accessible) == (
-        "down", "tcp.refused", False, False)
+        "down",
+        "tcp.refused",
+        False,
+        False,
+    )
 
 
 def test_tls_timeout_after_client_hello(ctx):
@@ -45,8 +56,14 @@ def test_tls_reset(ctx):
 
 
 def test_tls_failing_for_everyone_is_down(ctx):
-    v = judge(make_wc(tls_failure="connection_reset", control_tls_ok=False,
-                      control_http_failure="connection_reset"), context=ctx)
+    v = judge(
+        make_wc(
+            tls_failure="connection_reset",
+            control_tls_ok=False,
+            control_http_failure="connection_reset",
+        ),
+        context=ctx,
+    )
     assert (v.status, v.method) == ("down", "tls.reset")
 
 
@@ -74,7 +91,13 @@ def test_mitm_by_unknown_issuer_is_named_not_confirmed(ctx):
 
 
 def test_invalid_certificate_for_everyone_is_down(ctx):
-    v = judge(make_wc(tls_failure="ssl_invalid_hostname", control_tls_ok=False,
-                      control_http_failure="ssl_invalid_hostname"), context=ctx)
+    v = judge(
+        make_wc(
+            tls_failure="ssl_invalid_hostname",
+            control_tls_ok=False,
+            control_http_failure="ssl_invalid_hostname",
+        ),
+        context=ctx,
+    )
     check(v)
     assert (v.status, v.ooni_blocking, v.ooni_accessible) == ("down", False, False)

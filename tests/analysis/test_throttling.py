@@ -1,21 +1,31 @@
 from __future__ import annotations
 
-from ashyq.analysis.verdict import judge, judge_all
 from tests.analysis.builders import make_wc
 from tests.analysis.conftest import check
+
+from ashyq.analysis.verdict import judge, judge_all
 
 
 def tp(kbit: float) -> dict:
     seconds = 4.0
-    return {"url": "https://x/", "bytes": int(kbit * 1000 / 8 * seconds), "seconds": seconds,
-            "kbit_s": kbit, "samples": [{"t": 1.0, "bytes": 1000}]}
+    return {
+        "url": "https://x/",
+        "bytes": int(kbit * 1000 / 8 * seconds),
+        "seconds": seconds,
+        "kbit_s": kbit,
+        "samples": [{"t": 1.0, "bytes": 1000}],
+    }
 
 
 def test_ten_times_slower_than_the_control(ctx):
     v = judge(make_wc(throughput=tp(120), control_kbit_s=24_000), context=ctx)
     check(v)
     assert (v.status, v.method, v.ooni_blocking, v.ooni_accessible) == (
-        "throttled", "throughput.throttled", False, True)
+        "throttled",
+        "throughput.throttled",
+        False,
+        True,
+    )
     assert any("120 kbit/s" in e and "24000 kbit/s" in e for e in v.evidence)
     # 5x slower is not throttling
     assert judge(make_wc(throughput=tp(5000), control_kbit_s=24_000), context=ctx).status == "ok"
@@ -47,11 +57,15 @@ def test_slow_tls_handshake_against_baseline(ctx):
 
 
 def test_body_stalls_after_headers(ctx):
-    v = judge(make_wc("http://vlast.kz/", http_failure="generic_timeout_error", status=200),
-              context=ctx)
+    v = judge(
+        make_wc("http://vlast.kz/", http_failure="generic_timeout_error", status=200), context=ctx
+    )
     check(v)
     assert (v.status, v.method, v.ooni_blocking) == (
-        "throttled", "throughput.throttled", "http-failure")
+        "throttled",
+        "throughput.throttled",
+        "http-failure",
+    )
 
 
 def test_no_throughput_data_is_fine(ctx):
@@ -59,3 +73,10 @@ def test_no_throughput_data_is_fine(ctx):
     assert judge(m, context=ctx).status == "ok"
     m["test_keys"]["throughput"] = {"kbit_s": "fast", "bytes": None}
     assert judge(m, context=ctx).status == "ok"
+
+
+def test_small_quick_pages_are_not_speed_tests(ctx):
+    # 3 KB in 0.4 s is latency, not throttling, whatever the control's speed
+    small = {"bytes": 3000, "seconds": 0.4, "kbit_s": 60.0, "samples": []}
+    v = judge(make_wc(throughput=small, control_kbit_s=50_000), context=ctx)
+    assert v.status == "ok"

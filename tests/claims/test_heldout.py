@@ -165,3 +165,33 @@ def test_hedged_claim_has_lower_confidence():
     ).claims[0]
     assert unsure.hedged and not sure.hedged
     assert unsure.confidence < sure.confidence
+
+
+def test_elided_network_in_a_contrast_clause_keeps_its_own_place():
+    r = extract_report(
+        "Жаңаөзенде 16 желтоқсанда интернет толық өшірілді, ал Ақтауда баяу жұмыс істеді.",
+        PUBLISHED,
+    )
+    kinds = {c.kind: c for c in r.claims}
+    assert kinds["outage"].places == ["Zhanaozen"]
+    assert kinds["throttling"].places == ["Aktau"]
+    assert kinds["throttling"].targets == ["internet"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Роскомнадзор заблокировал Instagram в России.",
+        "In Uzbekistan, Telegram was blocked on 1 March.",
+        "حجبت السلطات في إيران تطبيق واتساب.",
+    ],
+)
+def test_another_country_is_not_a_claim_about_kazakhstan(text):
+    assert extract_report(text, PUBLISHED).claims == []
+
+
+def test_plans_and_denials_are_not_sure_claims():
+    plan = extract_report("Билік Telegram-ды бұғаттауды жоспарлап отыр.", PUBLISHED).claims
+    assert all(c.hedged and c.confidence < 0.5 for c in plan)
+    denial = extract_report("Казахтелеком опроверг информацию о блокировке Telegram.", PUBLISHED)
+    assert denial.claims == []

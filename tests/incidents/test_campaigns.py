@@ -19,15 +19,27 @@ def whatsapp_case():
     """Seven journalists' WhatsApp accounts blocked on one day after foreign messages."""
     out = []
     for k, (hour, numbers) in enumerate(
-        [(6, ["+44 7700 900001"]), (7, ["+44 7700 900002", "+1 202 555 0101"]),
-         (9, ["+1 202 555 0102"]), (10, ["+44 7700 900003"]), (12, ["+44 7700 900004"]),
-         (15, ["+1 202 555 0103", "+44 7700 900005"]), (18, ["+44 7700 900006"])]
+        [
+            (6, ["+44 7700 900001"]),
+            (7, ["+44 7700 900002", "+1 202 555 0101"]),
+            (9, ["+1 202 555 0102"]),
+            (10, ["+44 7700 900003"]),
+            (12, ["+44 7700 900004"]),
+            (15, ["+1 202 555 0103", "+44 7700 900005"]),
+            (18, ["+44 7700 900006"]),
+        ]
     ):
         out.append(
             incident_from_fields(
-                {"incident_id": f"wa-{k}", "platform": "WhatsApp", "type": "account_blocked",
-                 "when": f"2024-03-14T{hour:02d}", "numbers": numbers,
-                 "person": f"Journalist {k}", "outlet": "Outlet"}
+                {
+                    "incident_id": f"wa-{k}",
+                    "platform": "WhatsApp",
+                    "type": "account_blocked",
+                    "when": f"2024-03-14T{hour:02d}",
+                    "numbers": numbers,
+                    "person": f"Journalist {k}",
+                    "outlet": "Outlet",
+                }
             )
         )
     return out
@@ -36,21 +48,45 @@ def whatsapp_case():
 def unrelated():
     return [
         # same day and prefix, but another platform
-        incident_from_fields({"incident_id": "tg-1", "platform": "telegram",
-                              "type": "account_blocked", "when": "2024-03-14T08",
-                              "prefixes": ["+44"]}),
+        incident_from_fields(
+            {
+                "incident_id": "tg-1",
+                "platform": "telegram",
+                "type": "account_blocked",
+                "when": "2024-03-14T08",
+                "prefixes": ["+44"],
+            }
+        ),
         # same platform and prefix, but a month later
-        incident_from_fields({"incident_id": "wa-late", "platform": "whatsapp",
-                              "type": "account_blocked", "when": "2024-04-20",
-                              "prefixes": ["+44"]}),
+        incident_from_fields(
+            {
+                "incident_id": "wa-late",
+                "platform": "whatsapp",
+                "type": "account_blocked",
+                "when": "2024-04-20",
+                "prefixes": ["+44"],
+            }
+        ),
         # same platform and day, but no shared indicator
-        incident_from_fields({"incident_id": "wa-other", "platform": "whatsapp",
-                              "type": "locked_out", "when": "2024-03-14T11",
-                              "prefixes": ["+998"]}),
+        incident_from_fields(
+            {
+                "incident_id": "wa-other",
+                "platform": "whatsapp",
+                "type": "locked_out",
+                "when": "2024-03-14T11",
+                "prefixes": ["+998"],
+            }
+        ),
         # same platform, day and prefix, but a content takedown, not an account attack
-        incident_from_fields({"incident_id": "wa-post", "platform": "whatsapp",
-                              "type": "post_removed", "when": "2024-03-14T11",
-                              "prefixes": ["+44"]}),
+        incident_from_fields(
+            {
+                "incident_id": "wa-post",
+                "platform": "whatsapp",
+                "type": "post_removed",
+                "when": "2024-03-14T11",
+                "prefixes": ["+44"],
+            }
+        ),
     ]
 
 
@@ -74,21 +110,50 @@ def test_window_splits_a_long_chain():
 
 def test_copyright_wave_by_notice_text_and_complainant():
     items = [
-        incident_from_fields({"incident_id": f"ig-{n}", "platform": "instagram",
-                              "type": "copyright_complaint", "when": f"2024-06-0{n}",
-                              "notice_text": NOTICE.format(n=1000 + n)})
+        incident_from_fields(
+            {
+                "incident_id": f"ig-{n}",
+                "platform": "instagram",
+                "type": "copyright_complaint",
+                "when": f"2024-06-0{n}",
+                "notice_text": NOTICE.format(n=1000 + n),
+            }
+        )
         for n in range(1, 4)
     ]
-    items.append(incident_from_fields({"incident_id": "ig-c", "platform": "instagram",
-                                       "type": "post_removed", "when": "2024-06-02",
-                                       "complainant": "Rights Ltd."}))
-    items.append(incident_from_fields({"incident_id": "ig-d", "platform": "instagram",
-                                       "type": "post_removed", "when": "2024-06-02",
-                                       "complainant": "rights ltd"}))
-    items.append(incident_from_fields({"incident_id": "ig-x", "platform": "instagram",
-                                       "type": "post_removed", "when": "2024-06-02",
-                                       "notice_text": "Your post goes against our "
-                                       "community guidelines on nudity."}))
+    items.append(
+        incident_from_fields(
+            {
+                "incident_id": "ig-c",
+                "platform": "instagram",
+                "type": "post_removed",
+                "when": "2024-06-02",
+                "complainant": "Rights Ltd.",
+            }
+        )
+    )
+    items.append(
+        incident_from_fields(
+            {
+                "incident_id": "ig-d",
+                "platform": "instagram",
+                "type": "post_removed",
+                "when": "2024-06-02",
+                "complainant": "rights ltd",
+            }
+        )
+    )
+    items.append(
+        incident_from_fields(
+            {
+                "incident_id": "ig-x",
+                "platform": "instagram",
+                "type": "post_removed",
+                "when": "2024-06-02",
+                "notice_text": "Your post goes against our community guidelines on nudity.",
+            }
+        )
+    )
     found = find_campaigns(items, window_hours=72)
     groups = sorted(c.members for c in found)
     assert groups == [["ig-1", "ig-2", "ig-3"], ["ig-c", "ig-d"]]

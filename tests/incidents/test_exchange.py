@@ -28,8 +28,19 @@ def test_csv_round_trip(tmp_path, capsys):
     a = [i.to_dict() for i in list_incidents(tmp_path / "d")]
     b = [i.to_dict() for i in list_incidents(tmp_path / "d2")]
     for x, y in zip(a, b, strict=True):
-        for key in ("incident_id", "platform", "type", "when", "precision", "prefixes",
-                    "country_codes", "complainant", "notice_text", "status", "person"):
+        for key in (
+            "incident_id",
+            "platform",
+            "type",
+            "when",
+            "precision",
+            "prefixes",
+            "country_codes",
+            "complainant",
+            "notice_text",
+            "status",
+            "person",
+        ):
             assert x[key] == y[key], key
     assert a[0]["prefixes"] == ["+44", "+1"]
 
@@ -83,7 +94,9 @@ def test_unknown_columns_and_bad_json(tmp_path, capsys):
     assert main(["incidents", "import", str(f), "--data", data]) == 2
     assert "unknown column" in capsys.readouterr().err
     j = tmp_path / "a.json"
-    j.write_text('[{"platform": "whatsapp", "type": "account_blocked", "when": "2024-01-01"},', "utf-8")
+    j.write_text(
+        '[{"platform": "whatsapp", "type": "account_blocked", "when": "2024-01-01"},', "utf-8"
+    )
     assert main(["incidents", "import", str(j), "--data", data]) == 2
     assert "not JSON" in capsys.readouterr().err
     j.write_text('[{"platform": "whatsapp", "type": "account_blocked", "when": "2024-01-01"}, 5]')
@@ -94,9 +107,25 @@ def test_unknown_columns_and_bad_json(tmp_path, capsys):
 
 def test_formula_cells_are_guarded_on_export(tmp_path, capsys):
     data = str(tmp_path / "d")
-    assert main(["incidents", "add", "--data", data, "--platform", "instagram", "--type",
-                 "copyright_complaint", "--when", "2024-01-01",
-                 "--complainant", "=HYPERLINK(\"http://x\")"]) == 0
+    assert (
+        main(
+            [
+                "incidents",
+                "add",
+                "--data",
+                data,
+                "--platform",
+                "instagram",
+                "--type",
+                "copyright_complaint",
+                "--when",
+                "2024-01-01",
+                "--complainant",
+                '=HYPERLINK("http://x")',
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["incidents", "export", "--data", data]) == 0
     out = capsys.readouterr().out

@@ -14,10 +14,28 @@ from ashyq.store import Store
 
 def test_add_and_list_through_the_cli(tmp_path, capsys):
     data = str(tmp_path / "d")
-    argv = ["incidents", "add", "--data", data, "--platform", "Ватсап", "--type",
-            "account_blocked", "--when", "2024-03-14T09:30+05:00", "--person", "A. Journalist",
-            "--outlet", "Example Times", "--number", "+44 7700 900123", "--source", "phone call",
-            "--format", "json"]
+    argv = [
+        "incidents",
+        "add",
+        "--data",
+        data,
+        "--platform",
+        "Ватсап",
+        "--type",
+        "account_blocked",
+        "--when",
+        "2024-03-14T09:30+05:00",
+        "--person",
+        "A. Journalist",
+        "--outlet",
+        "Example Times",
+        "--number",
+        "+44 7700 900123",
+        "--source",
+        "phone call",
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
     added = json.loads(capsys.readouterr().out)
     assert added["platform"] == "whatsapp"
@@ -37,11 +55,46 @@ def test_add_and_list_through_the_cli(tmp_path, capsys):
 def test_hashed_account_never_stored_in_clear(tmp_path, capsys):
     data = tmp_path / "d"
     secret = "+77011234567"
-    assert main(["incidents", "add", "--data", str(data), "--platform", "whatsapp", "--type",
-                 "locked_out", "--when", "2024-03", "--account", secret, "--hash-account"]) == 0
-    assert main(["incidents", "add", "--data", str(data), "--platform", "whatsapp", "--type",
-                 "locked_out", "--when", "2024-04", "--account", "+7 701 123 45 67",
-                 "--hash-account"]) == 0
+    assert (
+        main(
+            [
+                "incidents",
+                "add",
+                "--data",
+                str(data),
+                "--platform",
+                "whatsapp",
+                "--type",
+                "locked_out",
+                "--when",
+                "2024-03",
+                "--account",
+                secret,
+                "--hash-account",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "incidents",
+                "add",
+                "--data",
+                str(data),
+                "--platform",
+                "whatsapp",
+                "--type",
+                "locked_out",
+                "--when",
+                "2024-04",
+                "--account",
+                "+7 701 123 45 67",
+                "--hash-account",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     found = list_incidents(data)
     assert all(i.account_hashed and i.account.startswith("sha256:") for i in found)
@@ -55,8 +108,13 @@ def test_hashed_account_never_stored_in_clear(tmp_path, capsys):
 def test_anonymous_report_and_python_interface(tmp_path):
     store = Store.open(tmp_path / "d")
     inc = incident_from_fields(
-        {"platform": "instagram", "type": "post_removed", "when": "2024-05-02",
-         "complainant": "Copyright Agency LLC", "notice_text": "Your post was removed."}
+        {
+            "platform": "instagram",
+            "type": "post_removed",
+            "when": "2024-05-02",
+            "complainant": "Copyright Agency LLC",
+            "notice_text": "Your post was removed.",
+        }
     )
     incident_id = add_incident(store, inc)
     got = get_incident(store, incident_id)
@@ -75,12 +133,18 @@ def test_anonymous_report_and_python_interface(tmp_path):
         ({"platform": "x", "type": "hacked", "when": "2024-01-01"}, "type"),
         ({"platform": "x", "type": "account_blocked", "when": "yesterday"}, "when"),
         ({"platform": "x", "type": "account_blocked", "when": "2024-02-30"}, "when"),
-        ({"platform": "x", "type": "call_flood", "when": "2024-01-01", "country_codes": "GBR"},
-         "country_codes"),
-        ({"platform": "x", "type": "call_flood", "when": "2024-01-01", "prefixes": "+4x"},
-         "prefixes"),
-        ({"platform": "x", "type": "call_flood", "when": "2024-01", "precision": "day"},
-         "precision"),
+        (
+            {"platform": "x", "type": "call_flood", "when": "2024-01-01", "country_codes": "GBR"},
+            "country_codes",
+        ),
+        (
+            {"platform": "x", "type": "call_flood", "when": "2024-01-01", "prefixes": "+4x"},
+            "prefixes",
+        ),
+        (
+            {"platform": "x", "type": "call_flood", "when": "2024-01", "precision": "day"},
+            "precision",
+        ),
     ],
 )
 def test_bad_fields_are_named(fields, message):
@@ -89,8 +153,23 @@ def test_bad_fields_are_named(fields, message):
 
 
 def test_cli_user_errors(tmp_path, capsys):
-    assert main(["incidents", "add", "--data", str(tmp_path), "--platform", "whatsapp",
-                 "--type", "nope", "--when", "2024-01-01"]) == 2
+    assert (
+        main(
+            [
+                "incidents",
+                "add",
+                "--data",
+                str(tmp_path),
+                "--platform",
+                "whatsapp",
+                "--type",
+                "nope",
+                "--when",
+                "2024-01-01",
+            ]
+        )
+        == 2
+    )
     assert "type" in capsys.readouterr().err
     assert main(["incidents", "campaigns", "--data", str(tmp_path), "--window", "0"]) == 2
 
@@ -108,8 +187,15 @@ def test_incidents_survive_a_store_rebuild(tmp_path):
     store = Store.open(data)
     add_incident(
         store,
-        incident_from_fields({"platform": "whatsapp", "type": "account_blocked",
-                              "when": "2024-03-14", "account": "x", "account_hashed": False}),
+        incident_from_fields(
+            {
+                "platform": "whatsapp",
+                "type": "account_blocked",
+                "when": "2024-03-14",
+                "account": "x",
+                "account_hashed": False,
+            }
+        ),
         hash_account=True,
     )
     before = list_incidents(store)
@@ -119,8 +205,14 @@ def test_incidents_survive_a_store_rebuild(tmp_path):
     # the salt came back too: the same account hashes the same
     add_incident(
         store,
-        incident_from_fields({"platform": "whatsapp", "type": "account_blocked",
-                              "when": "2024-03-15", "account": "x"}),
+        incident_from_fields(
+            {
+                "platform": "whatsapp",
+                "type": "account_blocked",
+                "when": "2024-03-15",
+                "account": "x",
+            }
+        ),
         hash_account=True,
     )
     accounts = {i.account for i in list_incidents(store)}

@@ -5,18 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from ashyq.lab.netns import missing_requirements
+from lab_clients import lab_skip_reason
 
 HERE = Path(__file__).parent
-
-
-def lab_skip_reason() -> str | None:
-    missing = missing_requirements()
-    return ("the lab needs " + "; ".join(missing)) if missing else None
-
-
-needs_lab = pytest.mark.skipif(lab_skip_reason() is not None, reason=lab_skip_reason() or "")
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,18 @@ import ssl
 import time
 from dataclasses import dataclass
 
+import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
+
+from ashyq.lab.netns import missing_requirements
+
+
+def lab_skip_reason() -> str | None:
+    """Why the lab cannot run here (not root, a tool missing), or None."""
+    missing = missing_requirements()
+    return ("the lab needs " + "; ".join(missing)) if missing else None
 
 
 @dataclass

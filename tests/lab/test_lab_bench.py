@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from lab_clients import lab_skip_reason
 
 from ashyq.analysis.model import Verdict
 from ashyq.cli import main
@@ -12,7 +13,6 @@ from ashyq.lab.bench import classify, compare, render_report, summarize
 from ashyq.lab.network import cli_has
 from ashyq.lab.runner import Measured
 from ashyq.lab.scenario import Expected, available, load
-from conftest import lab_skip_reason
 
 
 def verdict(status: str, method: str | None) -> Verdict:
@@ -109,7 +109,7 @@ def bench_result(tmp_path_factory):
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["lab", "bench", "--json", "--parallel", "5", "--cases", str(cases_file)])
+        code = main(["lab", "bench", "--json", "--parallel", "3", "--cases", str(cases_file)])
     result = json.loads(out.getvalue())
     cases = [json.loads(line) for line in cases_file.read_text().splitlines()]
     return code, result, cases

@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from lab_clients import lab_skip_reason
 
 from ashyq.cli import main
 from ashyq.lab import netns
-from conftest import lab_skip_reason
 
 
 def test_scenarios_are_listed(capsys):

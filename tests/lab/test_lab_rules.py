@@ -158,6 +158,25 @@ def test_time_window_switches_a_rule_on_and_off(net, rules_scenario):
     assert in_vp(net, ALMATY, fetch, ip(net, "window.kz"), "window.kz", cafile=ca).outcome == "ok"
 
 
+def test_region_throttle_with_tc_tbf(net, rules_scenario):
+    t0, t1 = rules_scenario.times()
+    ca = str(net.ca_file)
+    before = in_vp(net, ASTANA, fetch, ip(net, "big.kz"), "big.kz", cafile=ca)
+    assert before.outcome == "ok" and len(before.data) * 8 / 1000 / before.seconds > 2000
+    try:
+        net.apply(t1)
+        shaped = in_vp(net, ASTANA, fetch, ip(net, "big.kz"), "big.kz", cafile=ca, timeout=20)
+        other = in_vp(net, ALMATY, fetch, ip(net, "big.kz"), "big.kz", cafile=ca)
+    finally:
+        net.apply(t0)
+    assert shaped.outcome == "ok" and len(shaped.data) > 60_000
+    kbit = len(shaped.data) * 8 / 1000 / shaped.seconds
+    assert 150 < kbit < 300, kbit  # tbf at 256 kbit/s, headers and TLS included
+    assert len(other.data) * 8 / 1000 / other.seconds > 2000  # another region: untouched
+    after = in_vp(net, ASTANA, fetch, ip(net, "big.kz"), "big.kz", cafile=ca)
+    assert len(after.data) * 8 / 1000 / after.seconds > 2000  # the limit is lifted
+
+
 # ---- what is not censorship: the same for the control (in the internet namespace)
 
 

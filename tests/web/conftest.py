@@ -103,8 +103,10 @@ def chromium_or_skip() -> None:
         pytest.skip(f"{CHROMIUM} is missing (Debian package chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while
+    it is open, and other modules call asyncio.run()."""
     chromium_or_skip()
     from playwright.sync_api import sync_playwright
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ashyq.store.identity import check_measurement
+from ashyq.store.sql import VERDICT_COLUMNS, read_ndjson
 from ashyq.store.store import Store
 
 RULE_VERSION = "web-test-1"
@@ -23,7 +26,7 @@ HOSTILE_BODY = (
     "<html><head><title>Blocked<script>window.__pwned=1;alert('t')</script></title></head>"
     "<body><h1>Access denied</h1><script>window.__pwned=2;alert(document.cookie)</script>"
     "<img src=x onerror=\"window.__pwned=3;alert('img')\">"
-    "<svg onload=\"window.__pwned=4\"></svg><iframe src=\"javascript:alert(5)\"></iframe>"
+    '<svg onload="window.__pwned=4"></svg><iframe src="javascript:alert(5)"></iframe>'
     "</body></html>"
 )
 HOSTILE_REGION = "<img src=x onerror=alert(9)>"
@@ -142,7 +145,13 @@ def measurement(
         }
         blocking = "http-diff"
     elif method == "tcp.timeout":
-        tcp = [{"ip": ip, "port": 443, "status": {"success": False, "failure": "generic_timeout_error"}}]
+        tcp = [
+            {
+                "ip": ip,
+                "port": 443,
+                "status": {"success": False, "failure": "generic_timeout_error"},
+            }
+        ]
         tls, response, request_failure, blocking = [], {}, "generic_timeout_error", None
         control["http_request"]["failure"] = None
     test_keys: dict[str, Any] = {
@@ -163,7 +172,9 @@ def measurement(
     }
     return {
         "measurement_uid": _uid(t, asn, target, region),
-        "report_id": f"{t.strftime('%Y%m%dT%H%M%SZ')}_webconnectivity_KZ_{asn[2:]}_n1_{_slug(region)}",
+        "report_id": (
+            f"{t.strftime('%Y%m%dT%H%M%SZ')}_webconnectivity_KZ_{asn[2:]}_n1_{_slug(region)}"
+        ),
         "input": f"https://{target}/",
         "test_name": "web_connectivity",
         "test_version": "0.5.28",
@@ -273,9 +284,7 @@ def build(data_dir: Path, now: datetime | None = None, hours: int = 72) -> Scena
         start = items[0][0]
         end = None if spec.end_h is None else items[-1][0]
         event_id = "ev-" + hashlib.sha256(f"{spec.key}{start}".encode()).hexdigest()[:16]
-        networks = [
-            {"asn": spec.asn, "region": r, "first": _fmt(start)} for r in spec.regions
-        ]
+        networks = [{"asn": spec.asn, "region": r, "first": _fmt(start)} for r in spec.regions]
         ev = {
             "event_id": event_id,
             "kind": spec.kind,
@@ -329,16 +338,20 @@ def build(data_dir: Path, now: datetime | None = None, hours: int = 72) -> Scena
 
 def write_truth(store: Store, verdicts: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
     """Replace verdicts and events with the scenario's own (the documented schema)."""
-    vcols = list(verdicts[0])
     ecols = list(events[0])
     with store.connect(write=True) as con:
         con.execute("BEGIN")
         con.execute("DELETE FROM verdicts")
         con.execute("DELETE FROM events")
-        con.executemany(
-            f"INSERT INTO verdicts ({', '.join(vcols)}) VALUES ({', '.join('?' * len(vcols))})",
-            [[v[c] for c in vcols] for v in verdicts],
-        )
+        with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False) as tmp:
+            for v in verdicts:
+                tmp.write(json.dumps({c: v[c] for c in VERDICT_COLUMNS}, default=str) + "\n")
+        try:
+            con.execute(
+                f"INSERT INTO verdicts SELECT * FROM {read_ndjson(VERDICT_COLUMNS)}", [tmp.name]
+            )
+        finally:
+            os.unlink(tmp.name)
         quoted = ", ".join(f'"{c}"' for c in ecols)
         con.executemany(
             f"INSERT INTO events ({quoted}) VALUES ({', '.join('?' * len(ecols))})",

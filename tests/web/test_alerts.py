@@ -66,7 +66,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -88,8 +88,15 @@ def smtp():
 def test_rule_matching_is_by_every_given_field():
     from ashyq.web.state import AlertRule
 
-    rule = AlertRule(1, "r", "vlast.kz", None, "AS9198", "Almaty", ("blocking",), "http://x/", None, True, "")
-    event = {"kind": "blocking", "target": "vlast.kz", "asns": ["AS9198"], "regions": ["Almaty", "Shymkent"]}
+    rule = AlertRule(
+        1, "r", "vlast.kz", None, "AS9198", "Almaty", ("blocking",), "http://x/", None, True, ""
+    )
+    event = {
+        "kind": "blocking",
+        "target": "vlast.kz",
+        "asns": ["AS9198"],
+        "regions": ["Almaty", "Shymkent"],
+    }
     assert matches(rule, event, {})
     assert not matches(rule, {**event, "kind": "outage"}, {})
     assert not matches(rule, {**event, "asns": ["AS21299"]}, {})
@@ -180,9 +187,16 @@ def test_alert_rule_input_is_checked(tmp_path, capsys):
     data = tmp_path / "d"
     assert main(["web", "alerts", "add", "--target", "x.kz", "--data", str(data)]) == 2
     assert "needs a webhook URL or an e-mail" in capsys.readouterr().err
-    assert main(["web", "alerts", "add", "--webhook", "file:///etc/passwd", "--data", str(data)]) == 2
+    assert (
+        main(["web", "alerts", "add", "--webhook", "file:///etc/passwd", "--data", str(data)]) == 2
+    )
     assert main(["web", "alerts", "add", "--email", "not-an-address", "--data", str(data)]) == 2
-    assert main(["web", "alerts", "add", "--kinds", "weather", "--email", "a@b.kz", "--data", str(data)]) == 2
+    assert (
+        main(
+            ["web", "alerts", "add", "--kinds", "weather", "--email", "a@b.kz", "--data", str(data)]
+        )
+        == 2
+    )
     assert main(["web", "alerts", "list", "--json", "--data", str(data)]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == []
 

@@ -35,7 +35,10 @@ def test_overview_shows_ongoing_events_and_grid(page, server, scenario, artifact
     page.goto(server.url + "/")
     now_items = page.locator("#now .now-item")
     ids = {now_items.nth(i).get_attribute("data-event-id") for i in range(now_items.count())}
-    assert ids == {scenario.events["vlast_now"]["event_id"], scenario.events["hostile_now"]["event_id"]}
+    assert ids == {
+        scenario.events["vlast_now"]["event_id"],
+        scenario.events["hostile_now"]["event_id"],
+    }
     assert "dns.nxdomain" in page.locator("#now").inner_text()
     # region x network grid: Shymkent on AS9198 has an ongoing blocking of vlast.kz
     cell = page.locator('td.cell[data-region="Shymkent"][data-network="AS9198"]')
@@ -57,7 +60,13 @@ def test_events_filters_work_without_and_with_script(page, server, scenario, art
     recent = {e["event_id"] for k, e in scenario.events.items() if k != "old"}
     assert shown == recent  # the 40-day-old event is outside the default 30 days
     # SVG timeline: one row per target x network, bars with the event kinds
-    assert page.locator('svg.timeline g.row[data-target="telegram.org"][data-network="AS21299"] rect.k-throttling').count() == 1
+    assert (
+        page.locator(
+            'svg.timeline g.row[data-target="telegram.org"][data-network="AS21299"] '
+            "rect.k-throttling"
+        ).count()
+        == 1
+    )
     assert page.locator("svg.timeline rect.k-outage").count() == 1
     # filter by network with the form's menu (the small script submits on change)
     page.select_option("select[name=network]", "AS21299")
@@ -71,14 +80,22 @@ def test_events_filters_work_without_and_with_script(page, server, scenario, art
     day = old["start"][:10]
     page.goto(f"{server.url}/events?since={day}&until={day}")
     rows = page.locator("table.events tr.event")
-    assert [rows.nth(i).get_attribute("data-event-id") for i in range(rows.count())] == [old["event_id"]]
+    assert [rows.nth(i).get_attribute("data-event-id") for i in range(rows.count())] == [
+        old["event_id"]
+    ]
     page.goto(server.url + "/events?region=Shymkent")
     ids = {rows.nth(i).get_attribute("data-event-id") for i in range(rows.count())}
-    assert ids == {scenario.events["vlast_now"]["event_id"], scenario.events["outage_shym"]["event_id"]}
+    assert ids == {
+        scenario.events["vlast_now"]["event_id"],
+        scenario.events["outage_shym"]["event_id"],
+    }
     page.goto(server.url + "/events?category=COMT")
     assert rows.count() == 1 and "telegram.org" in rows.first.inner_text()
     page.goto(server.url + "/events?kind=outage")
-    assert rows.count() == 1 and rows.first.get_attribute("data-event-id") == scenario.events["outage_shym"]["event_id"]
+    assert (
+        rows.count() == 1
+        and rows.first.get_attribute("data-event-id") == scenario.events["outage_shym"]["event_id"]
+    )
     page.goto(server.url + "/events?target=vlast.kz")
     assert rows.count() == 2
 

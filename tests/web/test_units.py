@@ -37,7 +37,7 @@ def test_language_choice():
     assert i18n.choose_language(None, None, "ru;q=abc") == "en"
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_csv_guard_prefixes_formulas(text):
     assert guard_cell(text) == "'" + text
     doc = to_csv(["a"], [[text]])
@@ -92,7 +92,8 @@ def test_timeline_rows_and_bars():
     now = since + timedelta(days=1, hours=12)
     events = [
         {"event_id": "a", "kind": "blocking", "target": "vlast.kz", "asns": ["AS9198", "AS21299"],
-         "start": since + timedelta(hours=6), "end": since + timedelta(hours=12), "methods": ["dns.nxdomain"]},
+         "start": since + timedelta(hours=6), "end": since + timedelta(hours=12),
+         "methods": ["dns.nxdomain"]},
         {"event_id": "b", "kind": "outage", "target": None, "asns": ["AS48716"],
          "start": since + timedelta(hours=30), "end": None, "methods": ["tcp.timeout"]},
         {"event_id": "c", "kind": "blocking", "target": "x.kz", "asns": ["AS1"],
@@ -106,7 +107,9 @@ def test_timeline_rows_and_bars():
     assert bar.x == pytest.approx(timeline.LABEL_WIDTH + timeline.CHART_WIDTH * 6 / 48)
     assert bar.width == pytest.approx(timeline.CHART_WIDTH * 6 / 48)
     ongoing = chart.rows[2].bars[0]  # runs to now
-    assert ongoing.x + ongoing.width == pytest.approx(timeline.LABEL_WIDTH + timeline.CHART_WIDTH * 36 / 48)
+    assert ongoing.x + ongoing.width == pytest.approx(
+        timeline.LABEL_WIDTH + timeline.CHART_WIDTH * 36 / 48
+    )
     with pytest.raises(ValueError):
         timeline.layout([], until, since, now)
 

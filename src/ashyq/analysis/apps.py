@@ -21,7 +21,7 @@ from ashyq.analysis.vocabulary import outcome_of
 
 def _stage_method(failure: str | None, default_stage: str) -> str:
     o = outcome_of(failure)
-    if failure and "dns" in failure or o == "nxdomain":
+    if (failure and "dns" in failure) or o == "nxdomain":
         return "dns.nxdomain" if o == "nxdomain" else "dns.failure"
     if failure and failure.startswith("ssl_"):
         return "tls.failure"
@@ -66,10 +66,8 @@ def whatsapp(tk: dict[str, Any]) -> Finding:
         ]
         if isinstance(eps, list) and eps:
             ev.append(f"{len(eps)} WhatsApp endpoints unreachable, e.g. {eps[0]}")
-        k, f, st = blocked[0]
-        return _blocked(
-            _stage_method(f, st), 0.7, ev, components=[b[0] for b in blocked]
-        )
+        _k, f, st = blocked[0]
+        return _blocked(_stage_method(f, st), 0.7, ev, components=[b[0] for b in blocked])
     return _ok([f"WhatsApp {', '.join(seen)}: reachable"])
 
 
@@ -202,8 +200,10 @@ def header_manipulation(tk: dict[str, Any]) -> Finding:
                 "ok",
                 "middlebox.detected",
                 0.6,
-                ["a middlebox altered the HTTP headers sent to the echo server"
-                 + (f" ({', '.join(hit[:5])})" if hit else "")],
+                [
+                    "a middlebox altered the HTTP headers sent to the echo server"
+                    + (f" ({', '.join(hit[:5])})" if hit else "")
+                ],
                 None,
                 None,
             )

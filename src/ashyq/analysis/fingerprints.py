@@ -38,7 +38,7 @@ SCOPE_CONFIDENCE = {
     "vbw": 0.9,
     "prov": 0.9,
 }
-BODY_SCAN_LIMIT = 64 * 1024  # blockpages are small; scan the start of large bodies only
+BODY_SCAN_LIMIT = 16 * 1024  # blockpages are small; their markers sit near the top
 PROJECT_FINGERPRINTS = Path(__file__).resolve().parents[3] / "data" / "fingerprints"
 
 try:  # an Aho-Corasick automaton finds any of 1,300 patterns in one pass over the body

@@ -318,10 +318,26 @@ def control_obs(tk: dict[str, Any]) -> ControlObs:
     return out
 
 
+#: a speed means something only over enough data or time: a 2 KB page is all latency
+THROUGHPUT_MIN_BYTES = 64 * 1024
+THROUGHPUT_MIN_SECONDS = 2.0
+
+
 def throughput_kbit_s(tk: dict[str, Any]) -> float | None:
-    """The probe's download speed from ashyq's ``test_keys.throughput`` extension."""
+    """The probe's download speed from ashyq's ``test_keys.throughput`` extension.
+
+    None when absent, or when the transfer was too small and too short to measure a speed
+    (under ``THROUGHPUT_MIN_BYTES`` and under ``THROUGHPUT_MIN_SECONDS``).
+    """
     tp = tk.get("throughput")
     if not isinstance(tp, dict):
+        return None
+    nbytes, secs = _num(tp.get("bytes")), _num(tp.get("seconds"))
+    if (
+        nbytes is not None
+        and nbytes < THROUGHPUT_MIN_BYTES
+        and (secs is None or secs < THROUGHPUT_MIN_SECONDS)
+    ):
         return None
     k = _num(tp.get("kbit_s"))
     if k is not None and k >= 0:

@@ -143,34 +143,40 @@ def iter_records(
 
 
 def _iter_stream(name: str, fh: IO[bytes]) -> Iterator[Record | ReadError]:
+    lines: Iterator[bytes] = iter(fh)
     lineno = 0
-    first: bytes | None = None
-    for raw_line in fh:
+    seen = False
+    for raw_line in lines:
         lineno += 1
         line = raw_line.strip()
         if not line:
             continue
-        if first is None:
-            first = line
+        if not seen:
+            seen = True
             try:
                 obj = loads(line)
             except _JSONError:
                 if line[:1] in (b"{", b"["):
-                    # not a complete value on one line: a pretty-printed JSON document
-                    yield from _read_document(name, raw_line + fh.read(MAX_DOCUMENT_BYTES + 1))
+                    # not a complete value on one line: a pretty-printed JSON document, or
+                    # JSON lines whose first line is broken
+                    yield from _read_document(name, raw_line, fh)
                     return
                 yield ReadError(name, lineno, _json_message(line))
                 continue
             yield from _records(name, lineno, obj)
             continue
-        try:
-            obj = loads(line)
-        except _JSONError:
-            yield ReadError(name, lineno, _json_message(line))
-            continue
-        yield from _records(name, lineno, obj)
-    if first is None:
+        yield from _one_line(name, lineno, line)
+    if not seen:
         yield ReadError(name, None, "empty input, no measurement")
+
+
+def _one_line(name: str, lineno: int, line: bytes) -> Iterator[Record | ReadError]:
+    try:
+        obj = loads(line)
+    except _JSONError:
+        yield ReadError(name, lineno, _json_message(line))
+        return
+    yield from _records(name, lineno, obj)
 
 
 def _json_message(line: bytes) -> str:
@@ -193,24 +199,47 @@ def _records(name: str, lineno: int | None, obj: Any) -> Iterator[Record | ReadE
             yield Record(name, lineno, item)
 
 
-def _read_document(name: str, data: bytes) -> Iterator[Record | ReadError]:
-    if len(data) > MAX_DOCUMENT_BYTES:
-        yield ReadError(name, None, f"JSON document larger than {MAX_DOCUMENT_BYTES} bytes")
-        return
-    try:
-        obj = loads(data)
-    except _JSONError:
+def _read_document(name: str, first: bytes, fh: IO[bytes]) -> Iterator[Record | ReadError]:
+    data = first + fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) <= MAX_DOCUMENT_BYTES:
         try:
-            json.loads(data)
-        except json.JSONDecodeError as exc:
-            yield ReadError(name, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            obj = loads(data)
+        except _JSONError:
+            pass
+        else:
+            yield from _records(name, None, obj)
             return
-        except (ValueError, UnicodeDecodeError) as exc:
-            yield ReadError(name, None, f"invalid JSON ({_short(exc)})")
+        if data.count(b"\n") > 1 and data.split(b"\n", 2)[1].strip()[:1] not in (b"{", b"["):
+            # one document over many lines, and it is broken: one error for the file
+            yield ReadError(name, None, _document_message(data))
             return
-        yield ReadError(name, None, "invalid JSON")
-        return
-    yield from _records(name, None, obj)
+    # JSON lines after all (a broken first line, or too large for one document): go on
+    # line by line, with the buffered bytes first and then the rest of the stream
+    lineno = 0
+    parts = data.split(b"\n")
+    tail = parts.pop()
+    for part in parts:
+        lineno += 1
+        if part.strip():
+            yield from _one_line(name, lineno, part.strip())
+    for raw in fh:
+        if tail:
+            raw, tail = tail + raw, b""
+        lineno += 1
+        if raw.strip():
+            yield from _one_line(name, lineno, raw.strip())
+    if tail.strip():
+        yield from _one_line(name, lineno + 1, tail.strip())
+
+
+def _document_message(data: bytes) -> str:
+    try:
+        json.loads(data)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON document (line {exc.lineno}: {exc.msg} at column {exc.colno})"
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"invalid JSON document ({_short(exc)})"
+    return "invalid JSON document"
 
 
 def iter_measurements_from_bytes(data: bytes, name: str = "<bytes>") -> list[Record | ReadError]:

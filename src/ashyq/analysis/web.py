@@ -67,11 +67,37 @@ LOGIN_PATH = re.compile(r"(?:^|/)(?:login|signin|sign-in|sign_in|auth|account|ss
 COMMON_HEADERS = frozenset(
     h.lower()
     for h in (
-        "date content-type server cache-control vary set-cookie location expires x-powered-by "
-        "content-encoding last-modified accept-ranges pragma x-frame-options etag x-content-type-"
-        "options age via p3p x-xss-protection content-language cf-ray strict-transport-security "
-        "link x-varnish content-length connection transfer-encoding keep-alive alt-svc"
-    ).split()
+        "date",
+        "content-type",
+        "server",
+        "cache-control",
+        "vary",
+        "set-cookie",
+        "location",
+        "expires",
+        "x-powered-by",
+        "content-encoding",
+        "last-modified",
+        "accept-ranges",
+        "pragma",
+        "x-frame-options",
+        "etag",
+        "x-content-type-options",
+        "age",
+        "via",
+        "p3p",
+        "x-xss-protection",
+        "content-language",
+        "cf-ray",
+        "strict-transport-security",
+        "link",
+        "x-varnish",
+        "content-length",
+        "connection",
+        "transfer-encoding",
+        "keep-alive",
+        "alt-svc",
+    )
 )
 
 
@@ -134,9 +160,9 @@ def judge_web(
                     fp.confidence,
                     [
                         f"the probe's DNS answered {addrs_text(dns.addrs, dns.asn)}, which matches "
-                        f"the fingerprint {fp.name} ({fp.notes or 'known censorship answer'})"
-                    ]
-                    + _control_dns_sentence(ctl),
+                        f"the fingerprint {fp.name} ({fp.notes or 'known censorship answer'})",
+                        *_control_dns_sentence(ctl),
+                    ],
                     "dns",
                     False,
                     {
@@ -145,30 +171,34 @@ def judge_web(
                         "probe_addrs": dns.addrs[:8],
                     },
                 )
-        if http is not None and http.failure is None and (http.body or http.headers):
-            # a page that matches the control's is the site's own: no blockpage scan
-            if not _page_matches_control(http, ctl):
-                fp = fingerprints.match_http(http.body, http.headers, cc)
-                if fp is not None and fp.false_positive:
-                    known_fp = fp
-                elif fp is not None:
-                    where = "body" if fp.location == "body" else fp.location.replace(".", " ")
-                    return Finding(
-                        "blocked",
-                        f"http.blockpage:{fp.name}",
-                        fp.confidence,
-                        [
-                            f"the page the probe received for {http.url or m.get('input')} "
-                            f"(HTTP {http.code}, {http.body_length or 0} bytes"
-                            + (f', title "{http.title}"' if http.title else "")
-                            + f") matches the blockpage fingerprint {fp.name} in its {where}"
-                            + ("" if fp.confirmed else " (a generic fingerprint: not a confirmation)")
-                        ]
-                        + _control_http_sentence(ctl),
-                        "dns" if _dns_inconsistent(dns, ctl, tlss) else "http-diff",
-                        False,
-                        {"confirmed": fp.confirmed, "fingerprint": fp.name},
-                    )
+        # a page that matches the control's is the site's own: no blockpage scan
+        if (
+            http is not None
+            and http.failure is None
+            and (http.body or http.headers)
+            and not _page_matches_control(http, ctl)
+        ):
+            fp = fingerprints.match_http(http.body, http.headers, cc)
+            if fp is not None and fp.false_positive:
+                known_fp = fp
+            elif fp is not None:
+                where = "body" if fp.location == "body" else fp.location.replace(".", " ")
+                return Finding(
+                    "blocked",
+                    f"http.blockpage:{fp.name}",
+                    fp.confidence,
+                    [
+                        f"the page the probe received for {http.url or m.get('input')} "
+                        f"(HTTP {http.code}, {http.body_length or 0} bytes"
+                        + (f', title "{http.title}"' if http.title else "")
+                        + f") matches the blockpage fingerprint {fp.name} in its {where}"
+                        + ("" if fp.confirmed else " (a generic fingerprint, not a confirmation)"),
+                        *_control_http_sentence(ctl),
+                    ],
+                    "dns" if _dns_inconsistent(dns, ctl, tlss) else "http-diff",
+                    False,
+                    {"confirmed": fp.confirmed, "fingerprint": fp.name},
+                )
 
     # 2. No control, no accusation.
     if not ctl.present or ctl.failure:
@@ -215,8 +245,11 @@ def judge_web(
             None,
         )
 
-    bogons = [a for a in dns.addrs if is_bogon(a)]
-    ctl_public = [a for a in ctl.addrs if not is_bogon(a)]
+    # a bogon the control did not get too (the control may itself resolve private addresses,
+    # e.g. inside a lab network; then only a different bogon counts)
+    ctl_addr_set = set(ctl.addrs)
+    bogons = [a for a in dns.addrs if is_bogon(a) and a not in ctl_addr_set]
+    ctl_public = [a for a in ctl.addrs if not is_bogon(a)] or ctl.addrs
     if bogons and ctl_public:
         return Finding(
             "blocked",
@@ -692,9 +725,7 @@ def _judge_http_failure(
         method = "tls.failure"
     else:
         method = "http.failure"
-    return Finding(
-        "blocked", method, 0.8, [said, ctl_sentence, *dns_notes], "http-failure", False
-    )
+    return Finding("blocked", method, 0.8, [said, ctl_sentence, *dns_notes], "http-failure", False)
 
 
 def _registrable(host: str) -> str:

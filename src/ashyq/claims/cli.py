@@ -178,6 +178,7 @@ def _table(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     lines = ["  " + "  ".join(c.ljust(widths[c]) for c in columns)]
     lines += ["  " + "  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    lines = [line.rstrip() for line in lines]
     return "\n".join(lines)
 
 

@@ -57,6 +57,7 @@ _LIST_BREAK = re.compile(r",|\s(?:and|и|және|әрі|также|as well as|a
 _STRENGTH = {"strong": 2, "weak": 1}
 _AFFECTING = ("blocking", "throttling", "outage")
 _GENERIC_NETWORK = ("internet", "mobile_internet")
+_GENERIC_NAMES = frozenset({"internet", "mobile_internet", "social_media", "vpn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class SentenceFacts:
     strength: dict[str, int] = field(default_factory=dict)  # claim kind → strongest cue
     not_affected: list[Target] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    places_by_kind: dict[str, list[str]] = field(default_factory=dict)
     national: bool = False
     date_mentions: list[dates_mod.DateMention] = field(default_factory=list)
     explanations: list[str] = field(default_factory=list)
@@ -341,6 +343,24 @@ def _generic_reached(norm: str, t: Target, q: Cue | None) -> bool:
     return len(between) <= 45 and not re.search(r"[,;:.؛،]", between)
 
 
+def _elided(norm: str, targets: list[Target], cues: list[Cue]) -> list[tuple[Target, Cue]]:
+    """"Интернет Жаңаөзенде өшірілді, ал Ақтауда баяулады": a clause with a cue and no target
+    goes on about the network named in the clause before it."""
+    out: list[tuple[Target, Cue]] = []
+    previous: Target | None = None
+    for a, b in _segments(norm, _CONTRAST, 0, len(norm)):
+        inside = [t for t in targets if a <= t.start < b]
+        if inside:
+            nets = [t for t in inside if t.name in _GENERIC_NETWORK]
+            previous = nets[-1] if nets else None
+            continue
+        affecting = [q for q in cues if a <= q.start < b and q.kind in _AFFECTING]
+        if previous is not None and affecting and affecting[0].strength >= 2:
+            q = affecting[0]
+            out.append((Target(previous.name, "generic", q.start, q.start), q))
+    return out
+
+
 def _is_locative(norm: str, t: Target) -> bool:
     """ "интернеттегі", "в интернете", "on the internet": a place, not the target."""
     pattern = _cue_patterns()["locative"]["internet"]
@@ -378,7 +398,7 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
         return facts
     account_words = c["account"]["words"]
     specific = any(t.kind != "generic" for t in targets)
-    for t, q in _assign(norm, targets, cues):
+    for t, q in _assign(norm, targets, cues) + _elided(norm, targets, cues):
         if q is None:
             continue
         if t.kind == "generic":
@@ -389,7 +409,8 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
             if t.name not in _GENERIC_NETWORK and specific:
                 continue  # "social networks such as Facebook": Facebook is the target
         if q.kind == "works":
-            facts.not_affected.append(t)
+            if t.name not in ("vpn", "social_media"):  # "через VPN открывается" is a means
+                facts.not_affected.append(t)
             continue
         clause = _clause_of(norm, t)
         kind = _claim_kind(t, q, bool(account_words.search(clause)))
@@ -397,7 +418,26 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
         facts.strength[kind] = max(facts.strength.get(kind, 0), q.strength)
     if facts.affected or facts.not_affected:
         facts.places, facts.national = find_places(norm)
+        if not facts.places and not facts.national and lexicon.foreign().search(norm):
+            facts.affected = {}  # about another country
+            facts.strength = {}
+            facts.not_affected = []
+        elif facts.places:
+            facts.places_by_kind = _places_by_kind(norm, facts.affected)
     return facts
+
+
+def _places_by_kind(norm: str, affected: dict[str, list[Target]]) -> dict[str, list[str]]:
+    """Where kinds sit in different clauses, each takes the places of its own clauses."""
+    out: dict[str, list[str]] = {}
+    for kind, targets in affected.items():
+        names: list[str] = []
+        for t in targets:
+            found, _ = find_places(_clause_of(norm, t))
+            names += [n for n in found if n not in names]
+        if names:
+            out[kind] = names
+    return out
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -483,7 +523,7 @@ def extract_report(
                 kind=kind,
                 targets=_names(targets),
                 not_affected=_names(f.not_affected),
-                places=list(f.places),
+                places=list(f.places_by_kind.get(kind, f.places)),
                 scope="national" if f.national else ("local" if f.places else None),
                 date=date_iso,
                 date_text=date_text,
@@ -510,6 +550,9 @@ def extract_report(
     official = explanations[0][0] if explanations else None
     for claim, _, strength in candidates:
         claim.not_affected = [n for n in claim.not_affected if n not in claim.targets]
+        if any(t not in _GENERIC_NAMES for t in claim.targets):
+            # "social networks" beside Facebook and YouTube names nothing more
+            claim.targets = [t for t in claim.targets if t != "social_media"]
         if official:
             claim.official_explanation = official
             claim.evidence.extend(ev for _, ev in explanations if ev not in claim.evidence)
@@ -549,13 +592,19 @@ def _merge_or_add(
             break
         if prev.kind != claim.kind:
             continue
-        same_day = claim.date == prev.date or claim.date_source in ("context", "published", None)
+        vague = ("context", "published", None)
+        same_day = (
+            claim.date == prev.date or claim.date_source in vague or prev.date_source in vague
+        )
         places_fit = not claim.places or not prev.places or set(claim.places) <= set(prev.places)
         if same_day and places_fit:
             prev.targets += [t for t in claim.targets if t not in prev.targets]
             prev.not_affected += [t for t in claim.not_affected if t not in prev.not_affected]
             prev.places += [p for p in claim.places if p not in prev.places]
             prev.scope = prev.scope or claim.scope
+            if prev.date_source in vague and claim.date_source not in vague:
+                prev.date, prev.date_text = claim.date, claim.date_text
+                prev.date_source = claim.date_source
             prev.hedged = prev.hedged and claim.hedged
             prev.evidence += claim.evidence
             candidates[i] = (prev, index, max(prev_strength, strength))

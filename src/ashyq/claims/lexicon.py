@@ -28,7 +28,7 @@ def load(name: str) -> dict[str, Any]:
     return tomllib.loads(data.decode("utf-8"))
 
 
-def _word_regex(word: str, last: bool, alias: bool) -> str:
+def _word_regex(word: str, last: bool, alias: bool, short: bool = False) -> str:
     exact = word.endswith("=")
     word = word.rstrip("=")
     body = re.escape(normalise(word)).replace(r"\-", r"[\s\-]?")
@@ -40,7 +40,9 @@ def _word_regex(word: str, last: bool, alias: bool) -> str:
         if _ARABIC.search(word):
             return body + r"\w{0,3}(?!\w)"
         if _CYRILLIC.search(word):
-            if len(word) < 4:
+            if not last:
+                return body + r"\w{0,6}"
+            if short:
                 return body + r"(?!\w)"
             return body + r"\w{0,6}(?!\w)"
         return body + r"s?(?!\w)"  # Latin names: the word itself, or a plural
@@ -58,7 +60,8 @@ def phrase_regex(phrase: str, alias: bool = False) -> str:
         sep = r"[\s\-]+" if parts and parts[-1] != r"(?:\s+\S+){0,2}?" else ""
         if parts and parts[-1] == r"(?:\s+\S+){0,2}?":
             sep = r"\s+"
-        parts.append(sep + _word_regex(word, i == len(words) - 1, alias))
+        last = i == len(words) - 1
+        parts.append(sep + _word_regex(word, last, alias, short=len(phrase.rstrip("=")) < 4))
     head = _AR_PREFIX if _ARABIC.match(phrase) else ""
     return r"(?<!\w)" + head + "".join(parts)
 
@@ -127,6 +130,12 @@ def places() -> tuple[Entity, ...]:
     for region, aliases in data.get("named_regions", {}).items():
         out.append(Entity(region, "region", compile_phrases(aliases, alias=True)))
     return tuple(out)
+
+
+@cache
+def foreign() -> re.Pattern[str]:
+    """Another country named as where something happened."""
+    return compile_phrases(list(load("places").get("foreign", {}).get("aliases", [])), alias=True)
 
 
 @cache

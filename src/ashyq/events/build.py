@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,11 +54,21 @@ def load_spans(con: duckdb.DuckDBPyConnection) -> tuple[list[Span], list[Good]]:
 
 
 def load_buckets(con: duckdb.DuckDBPyConnection, width: float) -> list[Bucket]:
-    rows = con.execute(sql.OUTAGE_BUCKETS, [width, detect.OUTAGE_MIN_TARGETS]).fetchall()
+    rows = con.execute(sql.OUTAGE_BUCKETS, [width]).fetchall()
     return [
-        Bucket(cc, asn, region, int(b), int(nt), int(nf), ff, lf, fo, lo, int(f), tuple(u or ()))
-        for cc, asn, region, b, nt, nf, ff, lf, fo, lo, f, u in rows
+        Bucket(cc, asn, region, int(b), int(nt), int(nf), ff, lf, fo, lo, int(f or 0))
+        for cc, asn, region, b, nt, nf, ff, lf, fo, lo, f in rows
     ]
+
+
+def with_outage_evidence(con: duckdb.DuckDBPyConnection, outages: list[Span]) -> list[Span]:
+    out = []
+    for o in outages:
+        rows = con.execute(
+            sql.OUTAGE_UIDS, [o.country, o.asn, o.region, o.first_bad, o.last_bad]
+        ).fetchall()
+        out.append(replace(o, uids=tuple(r[0] for r in rows)))
+    return out
 
 
 def compute_events(con: duckdb.DuckDBPyConnection) -> list[Event]:
@@ -65,6 +76,7 @@ def compute_events(con: duckdb.DuckDBPyConnection) -> list[Event]:
     width = measurement_interval(con)
     spans, goods = load_spans(con)
     outages, outage_goods = detect.find_outages(load_buckets(con, width))
+    outages = with_outage_evidence(con, outages)
     return detect.detect(spans, goods, outages, outage_goods, slack=timedelta(seconds=width))
 
 

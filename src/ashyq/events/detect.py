@@ -119,7 +119,7 @@ def spans_from_verdicts(rows: Iterable[dict]) -> tuple[list[Span], list[Good]]:
     spans: list[Span] = []
     goods: list[Good] = []
     for (cc, target, asn, region), items in series.items():
-        items.sort(key=lambda r: (r["measurement_start_time"], r["measurement_uid"]))
+        items.sort(key=lambda r: r["measurement_start_time"])
         runs: list[list[dict]] = []
         for r in items:
             if runs and runs[-1][0]["status"] == r["status"]:

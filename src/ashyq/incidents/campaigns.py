@@ -154,9 +154,7 @@ def find_campaigns(
                 members=ids,
                 shared=_shared_summary(members),
                 links=[
-                    {"a": a, "b": b, "shared": common}
-                    for a, b, common in links
-                    if a in member_set
+                    {"a": a, "b": b, "shared": common} for a, b, common in links if a in member_set
                 ],
             )
         )

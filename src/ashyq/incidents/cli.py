@@ -236,9 +236,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ImportFailed as exc:
         for problem in exc.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
-        raise _err(
-            f"{args.file}: {len(exc.problems)} problem(s), nothing imported"
-        ) from exc
+        raise _err(f"{args.file}: {len(exc.problems)} problem(s), nothing imported") from exc
     ids = add_incidents(data_dir(args), incidents, hash_accounts=args.hash_accounts)
     print(f"imported {len(ids)} incident(s)")
     return 0

@@ -92,7 +92,8 @@ def format_when(t: dt.datetime, precision: str) -> str:
 
 
 _WHEN = re.compile(
-    r"^(?P<y>\d{4})-(?P<m>\d{2})(?:-(?P<d>\d{2})(?:[T ](?P<H>\d{2})(?::(?P<M>\d{2})(?::\d{2}(?:\.\d+)?)?)?)?)?"
+    r"^(?P<y>\d{4})-(?P<m>\d{2})"
+    r"(?:-(?P<d>\d{2})(?:[T ](?P<H>\d{2})(?::(?P<M>\d{2})(?::\d{2}(?:\.\d+)?)?)?)?)?"
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 )
 
@@ -163,7 +164,7 @@ def country_of_number(number: str) -> tuple[str, str] | None:
 
 
 def canonical_platform(name: str) -> str:
-    """"WhatsApp", "Ватсап", "واتساب" → "whatsapp"; unknown names lower-cased."""
+    """ "WhatsApp", "Ватсап", "واتساب" → "whatsapp"; unknown names lower-cased."""
     from ashyq.claims.lexicon import platforms
     from ashyq.claims.text import normalise
 

@@ -158,7 +158,7 @@ def _from_row(names: list[str], row: tuple[Any, ...]) -> Incident:
 def list_incidents(
     where: db.Where,
     platform: str | None = None,
-    type: str | None = None,  # noqa: A002 (the field's name)
+    type: str | None = None,
     status: str | None = None,
     since: str | None = None,
     until: str | None = None,

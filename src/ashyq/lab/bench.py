@@ -32,6 +32,7 @@ class Case:
     status: str  # the verdict's status, or "absent"
     method: str | None
     outcome: str  # found | wrong_method | missed | false_accusation | right | other
+    evidence: tuple[str, ...] = ()  # the verdict's own words, for the report
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class Case:
             "status": self.status,
             "method": self.method,
             "outcome": self.outcome,
+            "evidence": list(self.evidence),
         }
 
 
@@ -78,19 +80,20 @@ def compare(
     verdicts: list[Any],
 ) -> list[Case]:
     """Cases of one scenario run; `verdicts` are judge_all's output, one per measurement."""
-    got: dict[tuple[str, str, int], tuple[str, str | None]] = {}
+    got: dict[tuple[str, str, int], tuple[str, str | None, tuple[str, ...]]] = {}
     for m, v in zip(measured, verdicts, strict=True):
         host = host_of(m.measurement)
         if host is None:
             continue
-        got[(host, m.vantage, m.round)] = (str(v.status), v.method)
+        evidence = tuple(str(e) for e in (getattr(v, "evidence", None) or ())[:3])
+        got[(host, m.vantage, m.round)] = (str(v.status), v.method, evidence)
     vantages = {v.id: v for v in scenario.vantages}
     cases = []
     for r, when in enumerate(scenario.times()):
         for vid, vantage in vantages.items():
             for site in scenario.sites:
                 exp = expected(scenario, site.host, vantage, when)
-                status, method = got.get((site.host, vid, r), ("absent", None))
+                status, method, evidence = got.get((site.host, vid, r), ("absent", None, ()))
                 cases.append(
                     Case(
                         scenario.name,
@@ -102,6 +105,7 @@ def compare(
                         status,
                         method,
                         classify(exp, status, method),
+                        evidence,
                     )
                 )
     return cases
@@ -227,6 +231,8 @@ def render_report(summary: Summary) -> str:
             f"expected {p['technique']} ({p['expected_status']}), got {p['status']} "
             f"{p['method'] or ''}".rstrip()
         )
+        for e in p.get("evidence", [])[:2]:
+            out.append(f"      {e}")
     if len(summary.problems) > 40:
         out.append(f"  ... and {len(summary.problems) - 40} more")
     for f in summary.failures:

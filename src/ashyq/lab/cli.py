@@ -195,10 +195,11 @@ def cmd_up(args: argparse.Namespace) -> int:
             )
         print(f"  control     {p.control_url} ({'running' if net.control else 'not available'})")
         print(f"  CA file     {net.ca_file}")
+        first = p.vantages[0]
         print(
-            f"try: ip netns exec {net.vantage_ns[p.vantages[0].vantage.id]} "
-            f"curl --cacert {net.ca_file} https://{scenario.sites[0].host}/ "
-            f"--resolve {scenario.sites[0].host}:443:{p.site_ip[scenario.sites[0].host]}"
+            f"try: ip netns exec {net.vantage_ns[first.vantage.id]} {sys.executable} -m ashyq "
+            f"probe --no-system-resolver --resolver {first.resolver} --control {p.control_url} "
+            f"--ca-file {net.ca_file} {scenario.sites[0].url}"
         )
         print("Ctrl-C to take it down.", flush=True)
         deadline = None if args.seconds is None else time.monotonic() + args.seconds
@@ -258,7 +259,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def run_bench(names: list[str], parallel: int = 3, progress=_progress):
     """Run scenarios (several at once), judge and compare; returns (summary, cases)."""
-    from ashyq.lab import bench
+    from ashyq.lab import bench, netns
 
     scenarios = [_scenario(n) for n in names]
     t0 = time.monotonic()
@@ -274,8 +275,16 @@ def run_bench(names: list[str], parallel: int = 3, progress=_progress):
         except BaseException as exc:  # reported after every lab is down
             errors.append(exc)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, parallel))
+    try:
         list(pool.map(one, scenarios))
+    except BaseException:
+        # Ctrl-C or SIGTERM: take every lab down now; the threads then fail fast.
+        for lab in list(netns._OPEN):
+            lab.close()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     if errors:
         raise errors[0]
     runs.sort(key=lambda r: names.index(r.scenario.name) if r.scenario.name in names else 0)

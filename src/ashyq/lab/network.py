@@ -42,6 +42,7 @@ class LabNetwork:
     mitm_ca_dir: Path
     policies: dict[str, Path] = field(default_factory=dict)
     control: bool = False
+    rates: dict[str, int | None] = field(default_factory=dict)  # tc limit per vantage
 
     @property
     def scenario(self) -> Scenario:
@@ -54,6 +55,14 @@ class LabNetwork:
             ns_exec(ns, ["nft", "-f", "-"], input="flush ruleset\n" + nft)
             policy = planmod.censor_policy(self.plan, net_id, when, str(self.mitm_ca_dir))
             write_policy(self.policies[net_id], policy)
+        for vid, rate in planmod.region_rates(self.plan, when).items():
+            if rate == self.rates.get(vid):
+                continue
+            va = self.plan.vantage(vid)
+            ns = self.censors[va.vantage.network]
+            for cmd in planmod.tc_commands(self.lab.iface(va.censor_if), rate):
+                ns_exec(ns, cmd, check=rate is not None)
+            self.rates[vid] = rate
 
     def close(self) -> None:
         self.lab.close()

@@ -256,6 +256,43 @@ def censor_nft(plan: Plan, network_id: str, when: dt.datetime) -> str:
     )
 
 
+def region_rates(plan: Plan, when: dt.datetime) -> dict[str, int | None]:
+    """Per vantage id: the tc rate limit (kbit/s) of its link at `when`, or None."""
+    rates: dict[str, int | None] = {}
+    for v in plan.vantages:
+        limits = [
+            r.rate_kbit
+            for r in plan.scenario.rules
+            if r.technique == "region.throttle" and r.applies(v.vantage, when)
+        ]
+        rates[v.vantage.id] = min(limits) if limits else None
+    return rates
+
+
+def tc_commands(iface: str, rate_kbit: int | None) -> list[list[str]]:
+    """tc commands that set (tbf) or clear the rate limit of a censor's link to a vantage."""
+    if rate_kbit is None:
+        return [["tc", "qdisc", "del", "dev", iface, "root"]]
+    burst = max(1600, rate_kbit * 1000 // 8 // 50)  # about 20 ms of traffic
+    return [
+        [
+            "tc",
+            "qdisc",
+            "replace",
+            "dev",
+            iface,
+            "root",
+            "tbf",
+            "rate",
+            f"{rate_kbit}kbit",
+            "burst",
+            str(burst),
+            "latency",
+            "400ms",
+        ]
+    ]
+
+
 _TCP_ACTIONS = {
     "tls.timeout": ("stall", "tls"),
     "tls.reset": ("reset", "tls"),

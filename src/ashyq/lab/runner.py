@@ -25,7 +25,7 @@ from ashyq.lab.netns import Lab
 from ashyq.lab.scenario import Scenario
 
 PROBE_DEADLINE = 300.0  # wall seconds one probe run may take before it is stopped
-PROBE_TIMEOUT = 4.0  # the probe's time bound per step: a stalled handshake costs this much
+PROBE_TIMEOUT = 3.0  # the probe's time bound per step: a stalled handshake costs this much
 Progress = Callable[[str], None]
 
 

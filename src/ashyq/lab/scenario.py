@@ -28,8 +28,11 @@ TECHNIQUES: dict[str, tuple[str, tuple[str, ...]]] = {
     "http.blockpage": ("blocked", ("http.blockpage:*",)),
     "tls.mitm": ("blocked", ("tls.mitm",)),
     "throttle": ("throttled", ("throughput.throttled",)),
+    "region.throttle": ("throttled", ("throughput.throttled",)),
     "shutdown": ("blocked", ("dns.timeout", "tcp.timeout", "dns.failure", "shutdown")),
 }
+# Techniques that hit everything a vantage point reaches (no targets).
+WHOLE_REGION = ("shutdown", "region.throttle")
 # When several rules hit one target, the first stage the probe meets decides what it sees.
 STAGE_ORDER = (
     "shutdown",
@@ -43,6 +46,7 @@ STAGE_ORDER = (
     "tls.mitm",
     "http.blockpage",
     "throttle",
+    "region.throttle",
 )
 # What a site may do on its own (never censorship): the expected status, if the analysis can
 # tell (None: anything but blocked/throttled is right).
@@ -111,7 +115,7 @@ class Rule:
     def hits(self, host: str, vantage: Vantage, when: dt.datetime) -> bool:
         if not self.applies(vantage, when):
             return False
-        if self.technique == "shutdown":
+        if self.technique in WHOLE_REGION:
             return True
         return host in self.targets
 
@@ -269,8 +273,12 @@ def parse(data: dict, path: Path | None = None) -> Scenario:
             rate_kbit=int(r.get("rate_kbit", 130)),
             note=str(r.get("note", "")),
         )
-        if technique != "shutdown" and not rule.targets:
+        if not 8 <= rule.rate_kbit <= 1_000_000:
+            raise ScenarioError(f"{what}: rate_kbit must be between 8 and 1000000")
+        if technique not in WHOLE_REGION and not rule.targets:
             raise ScenarioError(f"{what}: {technique} needs targets")
+        if technique in WHOLE_REGION and rule.targets:
+            raise ScenarioError(f"{what}: {technique} hits everything and takes no targets")
         for t in rule.targets:
             if t not in hosts:
                 raise ScenarioError(f"{what}: target {t} is not a site of the scenario")

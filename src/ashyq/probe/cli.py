@@ -129,9 +129,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     u = probe.add_argument_group("uploading")
     u.add_argument("--upload", metavar="URL", help="queue each measurement for this collector")
     u.add_argument("--token", help="collector token (if the collector wants one)")
-    u.add_argument("--upload-wait", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to keep trying to upload at the end; what is not uploaded "
-                   "stays queued in DIR/upload-queue for the next run (default %(default)s)")
+    u.add_argument(
+        "--upload-wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to keep trying to upload at the end; what is not uploaded "
+        "stays queued in DIR/upload-queue for the next run (default %(default)s)",
+    )
     add_data_option(probe)
     probe.set_defaults(func=run_probe)
 

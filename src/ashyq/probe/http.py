@@ -83,6 +83,15 @@ class _Plain:
 
 
 @dataclass
+class Ready:
+    """A connection already measured (TCP, and TLS for https) on which to send the first GET."""
+
+    conn: Connection
+    stream: Any  # a TLSStream for https, None for http
+    alpn: str = ""
+
+
+@dataclass
 class Hop:
     url: str
     entry: dict[str, Any]
@@ -233,6 +242,7 @@ async def fetch(
     body_cap: int = BODY_CAP,
     headers: dict[str, str] | None = None,
     result: FetchResult | None = None,
+    ready: Ready | None = None,
 ) -> FetchResult:
     """GET ``url`` following redirects; every hop is a fresh, measured connection.
 
@@ -272,6 +282,7 @@ async def fetch(
             policy,
             body_cap,
             tags,
+            ready if depth == 0 else None,
         )
         hop.entry["t"] = trace.now()
         hop.entry["failure"] = hop.failure
@@ -319,6 +330,7 @@ async def _one_hop(
     policy: ConnectPolicy | None,
     body_cap: int,
     tags: list[str],
+    ready: Ready | None = None,
 ) -> None:
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
@@ -328,6 +340,9 @@ async def _one_hop(
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         hop.failure = HTTP_INVALID_REDIRECT
+        return
+    if ready is not None:
+        await _request_on(hop, parts, req_headers, trace, timeout, body_cap, tags, ready)
         return
     if is_ip(host):
         addrs = [host]
@@ -351,21 +366,35 @@ async def _one_hop(
         hop.failure = hop.failure or "generic_timeout_error"
         return
     hop.failure = None
-    address = endpoint(conn.ip, conn.port)
-    hop.entry["address"] = address
-    tid = trace.transaction()
-    hop.entry["transaction_id"] = tid
-    stream: Any
     if parts.scheme == "https":
         tls = await handshake(conn, host, trace, timeout, ctx, tags=tags)
         result.tls_handshakes.append(tls.entry)
         if tls.stream is None:
             hop.failure = tls.entry["failure"]
             return
-        stream = tls.stream
-        hop.entry["alpn"] = tls.entry["negotiated_protocol"]
+        ready = Ready(conn, tls.stream, tls.entry["negotiated_protocol"])
     else:
-        stream = _Plain(conn)
+        ready = Ready(conn, None)
+    await _request_on(hop, parts, req_headers, trace, timeout, body_cap, tags, ready)
+
+
+async def _request_on(
+    hop: Hop,
+    parts: Any,
+    req_headers: dict[str, str],
+    trace: Trace,
+    timeout: float,
+    body_cap: int,
+    tags: list[str],
+    ready: Ready,
+) -> None:
+    conn = ready.conn
+    address = endpoint(conn.ip, conn.port)
+    hop.entry["address"] = address
+    hop.entry["alpn"] = ready.alpn
+    tid = trace.transaction()
+    hop.entry["transaction_id"] = tid
+    stream: Any = ready.stream if ready.stream is not None else _Plain(conn)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import ssl
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ from ashyq.probe.trace import Trace, endpoint
 _DER = 2  # _ssl.ENCODING_DER
 
 
+@functools.lru_cache(maxsize=16)
 def make_context(ca_file: str | None = None, verify: bool = True) -> ssl.SSLContext:
-    """A client context: TLS 1.2+, ALPN http/1.1, system CAs (plus ``ca_file`` when given)."""
+    """A client context: TLS 1.2+, ALPN http/1.1, system CAs (plus ``ca_file`` when given).
+
+    Loading the system CA bundle is costly, so contexts are made once and shared.
+    """
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if verify:

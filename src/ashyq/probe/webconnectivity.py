@@ -23,7 +23,7 @@ import aiohttp
 from ashyq import __version__
 from ashyq.probe import dns as pdns
 from ashyq.probe.errors import GENERIC_TIMEOUT, FailureError
-from ashyq.probe.http import FetchResult, fetch
+from ashyq.probe.http import FetchResult, Ready, fetch
 from ashyq.probe.tcp import connect
 from ashyq.probe.thclient import ask_control, control_request
 from ashyq.probe.tls import handshake, make_context
@@ -92,6 +92,13 @@ class _State:
     dns_failure: str | None = None
     http_failure: str | None = None
     timed_out: bool = False
+    ready: dict[tuple[str, int], Ready] = field(default_factory=dict)
+
+    def close_ready(self, keep: Ready | None = None) -> None:
+        for r in self.ready.values():
+            if r is not keep:
+                r.conn.close()
+        self.ready = {}
 
 
 def _ports(parts: Any) -> list[int]:
@@ -122,9 +129,18 @@ async def _endpoint(
             result = await handshake(conn, sni, trace, cfg.timeout, ctx, tags=tags)
             state.tls_handshakes.append(result.entry)
             if result.stream is not None:
-                result.stream.close()
-    finally:
+                # kept open: the GET may be sent on it (OONI's fetch_body endpoint)
+                state.ready[(ip, port)] = Ready(
+                    conn, result.stream, result.entry["negotiated_protocol"]
+                )
+                return
+        else:
+            state.ready[(ip, port)] = Ready(conn, None)
+            return
+    except BaseException:
         conn.close()
+        raise
+    conn.close()
 
 
 async def _run(
@@ -154,7 +170,8 @@ async def _run(
     # 2. the control, in parallel with our own measurement
     control_task = None
     if cfg.control and session is not None:
-        state.control_request = control_request(url, [endpoint(a, url_port) for a in addrs])
+        eps = [endpoint(a, p) for p in ports for a in addrs]
+        state.control_request = control_request(url, eps)
         control_task = asyncio.ensure_future(
             ask_control(session, cfg.control, state.control_request, cfg.timeout * 3)
         )
@@ -167,12 +184,12 @@ async def _run(
                 for p in ports
             )
         )
-        # 4. HTTP, through an address that accepted a connection on the URL's port
-        good = [
-            e["ip"] for e in state.tcp_connect if e["port"] == url_port and e["status"]["success"]
-        ]
-        ordered = [a for a in addrs if a in good]
-        if ordered:
+        # 4. HTTP, on the first connection that worked on the URL's port (TLS included)
+        ready = next(
+            (state.ready[(a, url_port)] for a in addrs if (a, url_port) in state.ready), None
+        )
+        state.close_ready(keep=ready)
+        if ready is not None:
 
             async def resolve(name: str) -> list[str]:
                 if cfg.system_resolver:
@@ -192,16 +209,25 @@ async def _run(
                 timeout=cfg.timeout,
                 ctx=ctx,
                 resolve=resolve,
-                first_addrs=ordered,
+                first_addrs=[ready.conn.ip],
                 result=state.fetch,
+                ready=ready,
             )
             state.http_failure = result.failure
         elif addrs:
-            url_entries = [e for e in state.tcp_connect if e["port"] == url_port]
-            state.http_failure = url_entries[0]["status"]["failure"] if url_entries else None
+            # no endpoint to send the GET on: the URL's own port tells why
+            eps = {endpoint(a, url_port) for a in addrs}
+            tls_fail = [h["failure"] for h in state.tls_handshakes if h["address"] in eps]
+            tcp_fail = [
+                e["status"]["failure"]
+                for e in state.tcp_connect
+                if e["port"] == url_port and e["status"]["failure"]
+            ]
+            state.http_failure = next(iter(tls_fail + tcp_fail), None)
         else:
             state.http_failure = state.dns_failure
     finally:
+        state.close_ready()
         if control_task is not None:
             try:
                 state.control, state.control_failure = await control_task

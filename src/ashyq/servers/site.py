@@ -283,6 +283,8 @@ class SiteServer:
             await self._serve(reader, writer)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, TimeoutError):
             pass
+        except (asyncio.LimitOverrunError, ValueError, UnicodeError):
+            writer.transport.abort()  # an oversized or garbled request: drop it
         except asyncio.CancelledError:
             writer.transport.abort()
             raise

@@ -209,11 +209,14 @@ def verdicts_query(
 
 
 # --------------------------------------------------------------------------- events
-# Verdict rows usable for events: current, timed, and with a target.
+# Verdict rows usable for events: current, timed, and with a target. `sk` is an integer key of
+# the series (country, target, ASN, region): sorting and grouping on it is far cheaper than on
+# four strings.
 _EVENT_ROWS = """
     SELECT coalesce(probe_cc, '') AS cc, target, coalesce(probe_asn, '') AS asn,
            coalesce(region, '') AS region, measurement_start_time AS t, status AS st,
-           method, coalesce(confidence, 0) AS c, measurement_uid AS uid
+           method, coalesce(confidence, 0) AS c, measurement_uid AS uid,
+           hash(probe_cc, target, probe_asn, region) AS sk
     FROM verdicts
     WHERE current AND target IS NOT NULL AND measurement_start_time IS NOT NULL
 """
@@ -222,41 +225,45 @@ _EVENT_ROWS = """
 MEASUREMENT_INTERVAL = f"""
     SELECT median(span / (n - 1)) FROM (
         SELECT epoch(max(t)) - epoch(min(t)) AS span, count(*) AS n
-        FROM ({_EVENT_ROWS}) GROUP BY cc, target, asn, region HAVING count(*) > 1
+        FROM ({_EVENT_ROWS}) GROUP BY sk HAVING count(*) > 1
     ) WHERE span > 0
 """
 
-# Runs of equal status per series; bad runs of >= 2 measurements, plus the good runs of the
+# Runs of equal status per series (gaps and islands: a change of status starts a run); the
+# bounds of each run (last good before, first good after) are taken over the runs, which are
+# far fewer than the rows. Returns the bad runs of >= ? measurements, plus the good runs of the
 # same (country, target) pairs (they decide national vs. regional vs. network scope).
 RUNS = f"""
 WITH v AS (
     {_EVENT_ROWS} AND status IN ('ok', 'blocked', 'throttled')
 ),
 w AS (
-    SELECT *,
-        CASE WHEN st IS DISTINCT FROM lag(st) OVER s THEN 1 ELSE 0 END AS chg,
-        max(CASE WHEN st = 'ok' THEN t END)
-            OVER (s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_ok,
-        min(CASE WHEN st = 'ok' THEN t END)
-            OVER (s ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_ok
-    FROM v
-    WINDOW s AS (PARTITION BY cc, target, asn, region ORDER BY t, uid)
+    SELECT *, CASE WHEN st IS DISTINCT FROM lag(st) OVER s THEN 1 ELSE 0 END AS chg
+    FROM v WINDOW s AS (PARTITION BY sk ORDER BY t)
 ),
 g AS (
-    SELECT *, sum(chg) OVER (
-        PARTITION BY cc, target, asn, region ORDER BY t, uid ROWS UNBOUNDED PRECEDING
-    ) AS run
+    SELECT *, sum(chg) OVER (PARTITION BY sk ORDER BY t ROWS UNBOUNDED PRECEDING) AS run
     FROM w
 ),
 r AS (
-    SELECT cc, target, asn, region, run, any_value(st) AS st, count(*) AS n,
-        min(t) AS t0, max(t) AS t1, min(last_ok) AS last_good_before,
-        min(next_ok) AS first_good_after,
+    SELECT sk, run, any_value(cc) AS cc, any_value(target) AS target, any_value(asn) AS asn,
+        any_value(region) AS region, any_value(st) AS st, count(*) AS n,
+        min(t) AS t0, max(t) AS t1,
         histogram(method) FILTER (WHERE st <> 'ok') AS methods, avg(c) AS confidence,
-        list(uid ORDER BY t, uid) FILTER (WHERE st <> 'ok') AS uids
-    FROM g GROUP BY cc, target, asn, region, run
+        list(uid ORDER BY t) FILTER (WHERE st <> 'ok') AS uids
+    FROM g GROUP BY sk, run
 ),
-bad AS (SELECT * FROM r WHERE st <> 'ok' AND n >= ?),
+b AS (
+    SELECT *,
+        max(CASE WHEN st = 'ok' THEN t1 END) OVER (
+            PARTITION BY sk ORDER BY run ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS last_good_before,
+        min(CASE WHEN st = 'ok' THEN t0 END) OVER (
+            PARTITION BY sk ORDER BY run ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+        ) AS first_good_after
+    FROM r
+),
+bad AS (SELECT * FROM b WHERE st <> 'ok' AND n >= ?),
 pairs AS (SELECT DISTINCT cc, target FROM bad)
 SELECT cc, target, asn, region, st, n, t0, t1, last_good_before, first_good_after,
        methods, confidence, uids[1:200] AS uids
@@ -268,22 +275,32 @@ FROM r JOIN pairs USING (cc, target) WHERE r.st = 'ok'
 
 # Measurement rounds per network: distinct targets and failing targets per time bucket of
 # width ? seconds. Failing: blocked, down or inconclusive (an outage also cuts the control).
+# Two levels of grouping (per target, then per round) instead of count(DISTINCT ...).
 OUTAGE_BUCKETS = f"""
 WITH v AS ({_EVENT_ROWS}),
-b AS (
-    SELECT cc, asn, region, floor(epoch(t) / ?)::BIGINT AS bucket, target, t, st, uid,
-        st IN ('blocked', 'down', 'inconclusive') AS fail
-    FROM v
+pt AS (
+    SELECT hash(cc, asn, region) AS nk, floor(epoch(t) / ?)::BIGINT AS bucket,
+        any_value(cc) AS cc, any_value(asn) AS asn, any_value(region) AS region,
+        bool_or(st IN ('blocked', 'down', 'inconclusive')) AS fail,
+        min(t) FILTER (WHERE st IN ('blocked', 'down', 'inconclusive')) AS first_fail,
+        max(t) FILTER (WHERE st IN ('blocked', 'down', 'inconclusive')) AS last_fail,
+        min(t) FILTER (WHERE st = 'ok') AS first_ok, max(t) FILTER (WHERE st = 'ok') AS last_ok,
+        count(*) FILTER (WHERE st IN ('blocked', 'down', 'inconclusive')) AS failed
+    FROM v GROUP BY nk, bucket, target
 )
-SELECT cc, asn, region, bucket,
-    count(DISTINCT target) AS targets,
-    count(DISTINCT target) FILTER (WHERE fail) AS failed_targets,
-    min(t) FILTER (WHERE fail) AS first_fail, max(t) FILTER (WHERE fail) AS last_fail,
-    min(t) FILTER (WHERE st = 'ok') AS first_ok, max(t) FILTER (WHERE st = 'ok') AS last_ok,
-    count(*) FILTER (WHERE fail) AS failed,
-    CASE WHEN count(DISTINCT target) >= ? THEN
-        (list(uid ORDER BY t, uid) FILTER (WHERE fail))[1:50] END AS uids
-FROM b GROUP BY cc, asn, region, bucket
+SELECT any_value(cc), any_value(asn), any_value(region), bucket, count(*) AS targets,
+    count(*) FILTER (WHERE fail) AS failed_targets, min(first_fail), max(last_fail),
+    min(first_ok), max(last_ok), sum(failed)::BIGINT
+FROM pt GROUP BY nk, bucket
+"""
+
+# The failing measurements of one outage (network and time span), for its evidence.
+OUTAGE_UIDS = """
+    SELECT measurement_uid FROM verdicts
+    WHERE current AND coalesce(probe_cc, '') = ? AND coalesce(probe_asn, '') = ?
+      AND coalesce(region, '') = ? AND measurement_start_time BETWEEN ? AND ?
+      AND status IN ('blocked', 'down', 'inconclusive')
+    ORDER BY measurement_start_time LIMIT 200
 """
 
 EVENT_COLUMNS = (

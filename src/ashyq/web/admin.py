@@ -179,6 +179,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/admin/tokens", add_token)
     app.router.add_post("/admin/tokens/{token_id}/delete", revoke_token)
     app.router.add_get("/admin/api/rules", api_rules)
-    from ashyq.web import incident_pages  # noqa: PLC0415
+    from ashyq.web import incident_pages
 
     incident_pages.add_routes(app)

@@ -93,7 +93,9 @@ def payload(rule: AlertRule, event: Mapping[str, Any], phase: str, base_url: str
     }
 
 
-def message(rule: AlertRule, event: Mapping[str, Any], phase: str, base_url: str) -> tuple[str, str]:
+def message(
+    rule: AlertRule, event: Mapping[str, Any], phase: str, base_url: str
+) -> tuple[str, str]:
     """Subject and plain-text body of the e-mail."""
     body = payload(rule, event, phase, base_url)
     ev = body["event"]

@@ -99,9 +99,7 @@ def csrf_of(request: web.Request) -> str:
     return security.csrf_token(request.app[SECRET_KEY], request[BROWSER])
 
 
-def render(
-    request: web.Request, template: str, status: int = 200, **context: Any
-) -> web.Response:
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     lang = lang_of(request)
     env = request.app[JINJA_KEY]
 
@@ -210,12 +208,20 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
     secure_cookie = request.secure
     if new_browser:
         response.set_cookie(
-            BROWSER_COOKIE, browser_id, httponly=True, samesite="Strict", secure=secure_cookie,
+            BROWSER_COOKIE,
+            browser_id,
+            httponly=True,
+            samesite="Strict",
+            secure=secure_cookie,
             path="/",
         )
     if query_lang in i18n.LANGUAGES and query_lang != request.cookies.get(LANG_COOKIE):
         response.set_cookie(
-            LANG_COOKIE, query_lang, samesite="Lax", secure=secure_cookie, path="/",
+            LANG_COOKIE,
+            query_lang,
+            samesite="Lax",
+            secure=secure_cookie,
+            path="/",
             max_age=365 * 86400,
         )
     return response
@@ -244,10 +250,10 @@ async def method_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 # ------------------------------------------------------------------ app factory
 def make_app(config: Config, store: Any | None = None) -> web.Application:
-    from ashyq.web import admin, pages, reports  # noqa: PLC0415
+    from ashyq.web import admin, pages, reports
 
     if store is None:
-        from ashyq.store.store import Store  # noqa: PLC0415
+        from ashyq.store.store import Store
 
         store = Store.open(config.data_dir, read_only=True)
     state = WebState.open(config.data_dir)
@@ -285,7 +291,7 @@ async def _stop_background(app: web.Application) -> None:
 
 
 async def _alert_loop(app: web.Application) -> None:
-    from ashyq.web.alerts import run_once  # noqa: PLC0415
+    from ashyq.web.alerts import run_once
 
     config = app[CONFIG_KEY]
     while True:

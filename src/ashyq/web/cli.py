@@ -16,7 +16,7 @@ PASSWORD_ENV = "ASHYQ_WEB_PASSWORD"
 
 
 def _cli_error(message: str) -> Exception:
-    from ashyq.cli import CliError  # noqa: PLC0415
+    from ashyq.cli import CliError
 
     return CliError(message)
 
@@ -36,7 +36,7 @@ def parse_hostport(value: str, default_port: int = 8080) -> tuple[str, int]:
 
 
 def _smtp(args: argparse.Namespace):
-    from ashyq.web.alerts import SmtpConfig  # noqa: PLC0415
+    from ashyq.web.alerts import SmtpConfig
 
     if not getattr(args, "smtp", None):
         return None
@@ -52,9 +52,9 @@ def _smtp(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web  # noqa: PLC0415
+    from aiohttp import web
 
-    from ashyq.web.app import Config, make_app  # noqa: PLC0415
+    from ashyq.web.app import Config, make_app
 
     host, port = parse_hostport(args.listen)
     root = data_dir(args)
@@ -75,11 +75,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _aggregate_task(root: Path, interval: float):
     async def start(app) -> None:  # type: ignore[no-untyped-def]
-        from ashyq.web.app import TASKS_KEY  # noqa: PLC0415
+        from ashyq.web.app import TASKS_KEY
 
         async def loop() -> None:
-            from ashyq.store.store import Store  # noqa: PLC0415
-            from ashyq.web.aggregates import refresh  # noqa: PLC0415
+            from ashyq.store.store import Store
+            from ashyq.web.aggregates import refresh
 
             store = Store.open(root)
             while True:
@@ -95,7 +95,7 @@ def _aggregate_task(root: Path, interval: float):
 
 
 def _state(args: argparse.Namespace):
-    from ashyq.web.state import WebState  # noqa: PLC0415
+    from ashyq.web.state import WebState
 
     return WebState.open(data_dir(args))
 
@@ -197,8 +197,8 @@ def cmd_alerts_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts_run(args: argparse.Namespace) -> int:
-    from ashyq.store.store import Store  # noqa: PLC0415
-    from ashyq.web.alerts import run_once  # noqa: PLC0415
+    from ashyq.store.store import Store
+    from ashyq.web.alerts import run_once
 
     root = data_dir(args)
     store = Store.open(root, read_only=True)
@@ -215,7 +215,7 @@ def cmd_alerts_run(args: argparse.Namespace) -> int:
 
 
 def cmd_categories(args: argparse.Namespace) -> int:
-    from ashyq.web.state import parse_test_list  # noqa: PLC0415
+    from ashyq.web.state import parse_test_list
 
     try:
         text = Path(args.file).read_text("utf-8")
@@ -228,8 +228,8 @@ def cmd_categories(args: argparse.Namespace) -> int:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> int:
-    from ashyq.store.store import Store  # noqa: PLC0415
-    from ashyq.web.aggregates import refresh  # noqa: PLC0415
+    from ashyq.store.store import Store
+    from ashyq.web.aggregates import refresh
 
     result = refresh(Store.open(data_dir(args)), force=args.force)
     print(json.dumps(result))

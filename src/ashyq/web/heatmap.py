@@ -72,4 +72,6 @@ def build(hourly: Iterable[tuple[datetime, int, int]], last_days: int = 14) -> H
         for hour in range(24):
             total, failing = grid.get((day, hour), (0, 0))
             cells.append(Cell(day, hour, total, failing, LEFT + hour * CELL, TOP + row * CELL))
-    return HeatMap(days=days, cells=cells, width=LEFT + 24 * CELL + 4, height=TOP + len(days) * CELL)
+    return HeatMap(
+        days=days, cells=cells, width=LEFT + 24 * CELL + 4, height=TOP + len(days) * CELL
+    )

@@ -85,9 +85,7 @@ async def incident_post(request: web.Request) -> web.Response:
             form=fields,
             types=api.get("TYPES", ()),
         )
-    return render(
-        request, "incident_form.html", done=incident_id, error=None, form={}, types=()
-    )
+    return render(request, "incident_form.html", done=incident_id, error=None, form={}, types=())
 
 
 @require_login

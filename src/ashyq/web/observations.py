@@ -193,7 +193,10 @@ def compare(measurement: Any) -> Comparison:
         title=_short(chttp["title"]) if isinstance(chttp.get("title"), str) else None,
         body_length=_int(chttp.get("body_length")),
         http_failure=_short(chttp["failure"]) if chttp.get("failure") else None,
-        headers=[(_short(k, 80), _short(v, 200)) for k, v in list(_dict(chttp.get("headers")).items())[:40]],
+        headers=[
+            (_short(k, 80), _short(v, 200))
+            for k, v in list(_dict(chttp.get("headers")).items())[:40]
+        ],
     )
     truncated = bool(response.get("body_is_truncated"))
     if body is not None and len(body) > 100_000:

@@ -21,6 +21,9 @@ from ashyq.web.regions import KZ_REGIONS
 
 T = TypeVar("T")
 MAX_EXPORT_ROWS = 200_000
+MAX_RECENT = 100  # ended events listed on the overview
+MAX_SHOWN_EVENTS = 300  # on the page; the CSV export has them all
+MAX_QUERIED_EVENTS = 5_000
 ASN_RE = re.compile(r"^AS\d{1,10}$")
 TARGET_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,253}$")
 KIND_SEVERITY = {"blocking": 3, "outage": 2, "throttling": 1}
@@ -115,7 +118,7 @@ def event_filter(request: web.Request) -> tuple[queries.EventFilter, dict[str, s
         kind=kind,
     )
     shown = {
-        "since": q.get("since", "") or (since.strftime("%Y-%m-%d") if since else ""),
+        "since": q.get("since", ""),
         "until": q.get("until", ""),
         "target": q.get("target", ""),
         "category": category or "",
@@ -129,9 +132,7 @@ def event_filter(request: web.Request) -> tuple[queries.EventFilter, dict[str, s
 # ------------------------------------------------------------------ overview
 def _cells_of(event: dict[str, Any]) -> set[tuple[str, str]]:
     pairs = {
-        (str(n.get("region") or ""), str(n.get("asn")))
-        for n in event["networks"]
-        if n.get("asn")
+        (str(n.get("region") or ""), str(n.get("asn"))) for n in event["networks"] if n.get("asn")
     }
     if pairs:
         return pairs
@@ -178,11 +179,14 @@ async def overview(request: web.Request) -> web.Response:
     since = now - timedelta(days=days)
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        from ashyq.web.aggregates import usable
+
+        agg = usable(con)
         evs = queries.events(con, queries.EventFilter(since=since))
         return {
             "events": evs,
-            "cells": queries.grid(con, since),
-            "names": queries.network_names(con, since),
+            "cells": queries.grid(con, since, agg),
+            "names": queries.network_names(con, since, agg),
             "last": queries.last_measurement_time(con),
         }
 
@@ -191,15 +195,19 @@ async def overview(request: web.Request) -> web.Response:
     ongoing = sorted(
         (e for e in evs if e["end"] is None), key=lambda e: -KIND_SEVERITY.get(e["kind"], 0)
     )
-    recent = sorted((e for e in evs if e["end"] is not None), key=lambda e: e["start"], reverse=True)
+    recent = sorted(
+        (e for e in evs if e["end"] is not None), key=lambda e: e["start"], reverse=True
+    )
     regions, networks, grid = build_grid(data["cells"], evs)
+    more = max(0, len(recent) - MAX_RECENT)
     return render(
         request,
         "overview.html",
         days=days,
         now=now,
         ongoing=ongoing,
-        recent=recent,
+        recent=recent[:MAX_RECENT],
+        more=more,
         regions=regions,
         networks=networks,
         grid=grid,
@@ -209,26 +217,45 @@ async def overview(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------ events
+def chart_span(
+    evs: list[dict[str, Any]], f: queries.EventFilter, asked_since: str | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The time axis of the timeline: the dates asked for; without a start date, from a little
+    before the first event shown (so that a few days of events are not squeezed to slivers)."""
+    until = f.until or now
+    since = f.since or now - timedelta(days=30)
+    if not asked_since and evs:
+        first = min(e["start"] for e in evs)
+        last = max((e["end"] or now) for e in evs)
+        pad = max(timedelta(hours=2), (min(until, last) - first) / 20)
+        since = max(since, first - pad)
+    if until <= since:
+        until = since + timedelta(hours=1)
+    return since, until
+
+
 async def events_page(request: web.Request) -> web.Response:
     f, shown = event_filter(request)
     now = now_utc()
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        return {"events": queries.events(con, f), "choices": queries.filter_choices(con)}
+        return {
+            "events": queries.events(con, f, limit=MAX_QUERIED_EVENTS),
+            "choices": queries.filter_choices(con),
+        }
 
     data = await in_store(request, work)
-    evs = data["events"]
-    since = f.since or min((e["start"] for e in evs), default=now - timedelta(days=30))
-    until = f.until or now
-    if until <= since:
-        until = since + timedelta(hours=1)
-    chart = timeline.layout(evs, since, until, now)
+    newest = sorted(data["events"], key=lambda e: e["start"], reverse=True)
+    evs = newest[:MAX_SHOWN_EVENTS]
+    truncated = len(newest) > MAX_SHOWN_EVENTS
+    chart = timeline.layout(evs, *chart_span(evs, f, request.query.get("since"), now), now)
     categories = sorted(set(request.app[STATE_KEY].categories().values()))
     query = request.query_string
     return render(
         request,
         "events.html",
-        events=sorted(evs, key=lambda e: e["start"], reverse=True),
+        events=evs,
+        truncated=truncated,
         chart=chart,
         shown=shown,
         choices=data["choices"],
@@ -247,10 +274,20 @@ async def events_csv(request: web.Request) -> web.Response:
     ]  # fmt: skip
     rows = [
         [
-            e["event_id"], e["kind"], e["target"], e["scope"], e["country"], e["asns"],
-            e["regions"], e["start"], e["end"], e["methods"], e["measurements"],
-            e["confidence"], e["recurrence"],
-        ]  # fmt: skip
+            e["event_id"],
+            e["kind"],
+            e["target"],
+            e["scope"],
+            e["country"],
+            e["asns"],
+            e["regions"],
+            e["start"],
+            e["end"],
+            e["methods"],
+            e["measurements"],
+            e["confidence"],
+            e["recurrence"],
+        ]
         for e in evs
     ]
     return csv_response(to_csv(columns, rows), "ashyq-events.csv")
@@ -258,7 +295,6 @@ async def events_csv(request: web.Request) -> web.Response:
 
 async def measurements_csv(request: web.Request) -> web.Response:
     f, _ = event_filter(request)
-    q = request.query
 
     def work(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
         return queries.measurements_export(
@@ -267,7 +303,7 @@ async def measurements_csv(request: web.Request) -> web.Response:
             targets_in=f.targets_in,
             network=f.network,
             region=f.region,
-            since=f.since if (q.get("since") or q.get("days")) else f.since,
+            since=f.since,
             until=f.until,
             limit=MAX_EXPORT_ROWS,
         )
@@ -328,6 +364,17 @@ def network_history(
     return out
 
 
+def recent_of(con: duckdb.DuckDBPyConnection, target: str, now: datetime) -> list[dict[str, Any]]:
+    """The 50 newest verdicts of a target: look at the last days first (the store is in time
+    order, so DuckDB reads only the newest row groups), widen only when that is not enough."""
+    for days in (2, 14, None):
+        since = now - timedelta(days=days) if days else None
+        rows = queries.recent_measurements(con, target, 50, since=since)
+        if len(rows) >= 50 or days is None:
+            return rows
+    return []
+
+
 async def target_page(request: web.Request) -> web.Response:
     target = parse_target(request.match_info["target"])
     assert target is not None
@@ -336,7 +383,7 @@ async def target_page(request: web.Request) -> web.Response:
     since = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        from ashyq.web.aggregates import usable  # noqa: PLC0415
+        from ashyq.web.aggregates import usable
 
         agg = usable(con)
         return {
@@ -344,7 +391,7 @@ async def target_page(request: web.Request) -> web.Response:
                 con, queries.EventFilter(since=since, target=target), limit=500
             ),
             "hourly": queries.target_hourly(con, target, since, agg),
-            "recent": queries.recent_measurements(con, target, 50),
+            "recent": recent_of(con, target, now),
             "aggregate": agg,
         }
 

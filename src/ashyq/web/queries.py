@@ -61,12 +61,17 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
         networks = json.loads(row.get("networks") or "[]")
     except (TypeError, ValueError):
         networks = []
-    row["networks"] = [n for n in networks if isinstance(n, dict)] if isinstance(networks, list) else []
+    row["networks"] = (
+        [n for n in networks if isinstance(n, dict)] if isinstance(networks, list) else []
+    )
     return row
 
 
-def events(con: duckdb.DuckDBPyConnection, f: EventFilter, limit: int = 2000) -> list[dict[str, Any]]:
-    """Events overlapping [since, until) that match the filter, oldest first."""
+def events(
+    con: duckdb.DuckDBPyConnection, f: EventFilter, limit: int = 2000, with_uids: bool = False
+) -> list[dict[str, Any]]:
+    """Events overlapping [since, until) that match the filter, oldest first (without their
+    measurement uids unless asked: those lists are the heavy part)."""
     where = ["true"]
     params: list[Any] = []
     if f.since is not None:
@@ -90,8 +95,9 @@ def events(con: duckdb.DuckDBPyConnection, f: EventFilter, limit: int = 2000) ->
     if f.kind:
         where.append("kind = ?")
         params.append(f.kind)
+    columns = [c for c in EVENT_COLUMNS if with_uids or c != "measurement_uids"]
     sql = (
-        f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE {' AND '.join(where)} "
+        f"SELECT {', '.join(columns)} FROM events WHERE {' AND '.join(where)} "
         f'ORDER BY "start", kind, target LIMIT {int(limit)}'
     )
     return [_event(r) for r in _rows(con.execute(sql, params))]
@@ -116,13 +122,18 @@ def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
         r[0] for r in con.execute("SELECT DISTINCT unnest(asns) FROM events ORDER BY 1").fetchall()
     ]
     regions = [
-        r[0] for r in con.execute("SELECT DISTINCT unnest(regions) FROM events ORDER BY 1").fetchall()
+        r[0]
+        for r in con.execute("SELECT DISTINCT unnest(regions) FROM events ORDER BY 1").fetchall()
     ]
     return {"targets": targets, "networks": networks, "regions": regions}
 
 
-def network_names(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str]:
+def network_names(
+    con: duckdb.DuckDBPyConnection, since: datetime, use_aggregate: bool = False
+) -> dict[str, str]:
     """ASN -> the network name probes reported most recently (from recent verdicts)."""
+    if use_aggregate:
+        return dict(con.execute("SELECT network, name FROM web_networks").fetchall())
     rows = con.execute(
         "SELECT probe_asn, arg_max(probe_network_name, measurement_start_time) FROM verdicts "
         "WHERE current AND measurement_start_time >= ? AND probe_asn IS NOT NULL "
@@ -132,17 +143,26 @@ def network_names(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, 
     return {asn: name for asn, name in rows if name}
 
 
-def grid(con: duckdb.DuckDBPyConnection, since: datetime) -> list[dict[str, Any]]:
-    """Per region × network since ``since``: measurements, failing ones, and targets failing."""
+def grid(
+    con: duckdb.DuckDBPyConnection, since: datetime, use_aggregate: bool = False
+) -> list[dict[str, Any]]:
+    """Per region × network since ``since``: measurements and failing ones."""
+    if use_aggregate:
+        return _rows(
+            con.execute(
+                "SELECT region, network, sum(total) AS total, sum(blocked) AS blocked, "
+                "sum(throttled) AS throttled, sum(down) AS down FROM web_grid_hourly "
+                "WHERE hour >= date_trunc('hour', ?::TIMESTAMP) GROUP BY 1, 2 ORDER BY 1, 2",
+                [since],
+            )
+        )
     return _rows(
         con.execute(
             "SELECT coalesce(region, '') AS region, probe_asn AS network, "
             "count(*) AS total, "
             "count(*) FILTER (WHERE status = 'blocked') AS blocked, "
             "count(*) FILTER (WHERE status = 'throttled') AS throttled, "
-            "count(*) FILTER (WHERE status = 'down') AS down, "
-            "count(DISTINCT target) FILTER (WHERE status IN ('blocked', 'throttled')) "
-            "AS targets_failing "
+            "count(*) FILTER (WHERE status = 'down') AS down "
             "FROM verdicts WHERE current AND measurement_start_time >= ? "
             "GROUP BY 1, 2 ORDER BY 1, 2",
             [since],
@@ -232,7 +252,8 @@ def verdicts_of(con: duckdb.DuckDBPyConnection, uid: str) -> list[dict[str, Any]
     """Every verdict of one measurement, the current one first."""
     rows = _rows(
         con.execute(
-            "SELECT * FROM verdicts WHERE measurement_uid = ? ORDER BY current DESC, judged_at DESC",
+            "SELECT * FROM verdicts WHERE measurement_uid = ? "
+            "ORDER BY current DESC, judged_at DESC",
             [uid],
         )
     )

@@ -196,7 +196,9 @@ class WebState:
 
     def tokens(self) -> list[dict[str, str]]:
         with self._tx() as con:
-            rows = con.execute("SELECT name, created_at, token_hash FROM tokens ORDER BY created_at")
+            rows = con.execute(
+                "SELECT name, created_at, token_hash FROM tokens ORDER BY created_at"
+            )
             return [
                 {"name": r["name"], "created_at": r["created_at"], "id": r["token_hash"][:12]}
                 for r in rows
