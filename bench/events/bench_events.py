@@ -33,7 +33,7 @@ grid AS (
     FROM nets, tg, steps
 )
 SELECT
-    md5(net::VARCHAR || '/' || tgt::VARCHAR || '/' || step::VARCHAR) AS measurement_uid,
+    'b' || net::VARCHAR || '-' || tgt::VARCHAR || '-' || step::VARCHAR AS measurement_uid,
     'bench-1', TIMESTAMP '2024-06-01', true, NULL, 'https://' || target || '/', target,
     'web_connectivity', 'KZ', asn, NULL, region, t,
     CASE
@@ -72,12 +72,13 @@ def main() -> None:
     store = Store.open(data)
     started = time.monotonic()
     with store.connect(write=True) as con:
-        con.execute("DELETE FROM verdicts")
-        con.execute(
-            GENERATE.format(asns=4, nets=nets, targets=targets, steps=steps, interval=interval)
-        )
+        if not args.reuse:
+            con.execute("DELETE FROM verdicts")
+            con.execute(
+                GENERATE.format(asns=4, nets=nets, targets=targets, steps=steps, interval=interval)
+            )
+            con.execute("CHECKPOINT")
         rows = con.execute("SELECT count(*) FROM verdicts").fetchone()[0]
-        con.execute("CHECKPOINT")
     print(
         f"generated {rows:,} verdict rows in {time.monotonic() - started:.1f} s "
         f"({nets} networks x {targets} targets x {steps} rounds)",
@@ -91,7 +92,10 @@ def main() -> None:
     print(
         f"{rows:,} verdict rows -> {n:,} events in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s)"
     )
-    print(f"command: .venv/bin/python bench/events/bench_events.py --rows {args.rows}")
+    print(
+        f"command: .venv/bin/python bench/events/bench_events.py --rows {args.rows}"
+        + (f" --data {args.data} --reuse" if args.reuse else "")
+    )
 
 
 if __name__ == "__main__":

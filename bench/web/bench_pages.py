@@ -180,12 +180,25 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.2)
+            load_before = os.getloadavg()[0]
             results = asyncio.run(time_pages(base, args.requests))
         finally:
             server.terminate()
             server.wait(10)
-        rows = Store.open(data, read_only=True).query("SELECT count(*) AS n FROM measurements")
+        store = Store.open(data, read_only=True)
+        rows = store.query("SELECT count(*) AS n FROM measurements")
         print(f"store: {rows[0]['n']:,} measurements; aggregate: {args.aggregate}")
+        print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
+        opened = []
+        for _ in range(20):  # the fixed cost every page pays: one short store connection
+            t0 = time.perf_counter()
+            with store.connect() as con:
+                con.execute("SELECT 1").fetchall()
+            opened.append((time.perf_counter() - t0) * 1000)
+        print(
+            f"store.connect() + SELECT 1: p50 {pct(opened, 0.5):.0f} ms, "
+            f"p95 {pct(opened, 0.95):.0f} ms"
+        )
         print("page      p50 ms  p95 ms  (n requests, sequential)")
         for name, times in results.items():
             print(f"{name:9} {pct(times, 0.5):6.0f}  {pct(times, 0.95):6.0f}  ({len(times)})")

@@ -135,3 +135,14 @@ def test_broken_pretty_document_is_one_error(tmp_path):
     out = list(iter_records([p]))
     assert len(out) == 1 and isinstance(out[0], ReadError)
     assert "invalid JSON document" in out[0].message
+
+
+def test_fingerprints_from_the_data_dir(tmp_path, monkeypatch):
+    from ashyq.analysis.fingerprints import fingerprint_paths
+
+    monkeypatch.delenv("ASHYQ_FINGERPRINTS", raising=False)
+    monkeypatch.setenv("ASHYQ_DATA", str(tmp_path))
+    assert tmp_path / "fingerprints" not in fingerprint_paths()
+    (tmp_path / "fingerprints").mkdir()
+    assert tmp_path / "fingerprints" in fingerprint_paths()
+    assert fingerprint_paths([tmp_path / "x"])[0] == tmp_path / "x"

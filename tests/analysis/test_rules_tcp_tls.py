@@ -101,3 +101,13 @@ def test_invalid_certificate_for_everyone_is_down(ctx):
     )
     check(v)
     assert (v.status, v.ooni_blocking, v.ooni_accessible) == ("down", False, False)
+
+
+def test_only_the_urls_port_counts(ctx):
+    m = make_wc(tcp_failure="generic_timeout_error")
+    # OONI 0.5 also connects to port 80 of an https site; that success changes nothing
+    m["test_keys"]["tcp_connect"].append(
+        {"ip": "93.184.216.34", "port": 80, "status": {"success": True, "failure": None}}
+    )
+    v = judge(m, context=ctx)
+    assert (v.status, v.method) == ("blocked", "tcp.timeout")

@@ -145,3 +145,18 @@ def test_claims_survive_a_store_rebuild(tmp_path):
     save_report(store, extract_report(REPORTS["fb"], None))
     store.rebuild()  # the store remakes its file from the measurement archive
     assert [c["targets"] for c in list_claims(Store.open(data))] == [["facebook"]]
+
+
+def test_a_named_provider_limits_the_check_to_its_networks(store):
+    on_kt = extract_report(
+        "Абоненты «Казахтелекома» в Алматы 16 декабря 2016 года не могли открыть Facebook.", None
+    )
+    assert on_kt.claims[0].asns == ["AS9198", "AS50482"]
+    on_kcell = extract_report(
+        "Абоненты Kcell в Алматы 16 декабря 2016 года не могли открыть Facebook.", None
+    )
+    (kt,) = save_report(store, on_kt)
+    (kc,) = save_report(store, on_kcell)
+    links = {link.claim_id: link for link in check_stored(store)}
+    assert links[kt].status == "corroborated"  # the verdicts are from AS9198
+    assert links[kc].status == "no_data"

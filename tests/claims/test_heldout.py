@@ -110,6 +110,55 @@ CASES = [
         ["Astana"],
         "2023-12-02",
     ),
+    (
+        "Орал қаласында ютуб пен фейсбук бұғатталды, бірақ вотсап жұмыс істеп тұр.",
+        "blocking",
+        {"youtube", "facebook"},
+        {"whatsapp"},
+        ["Oral"],
+        "2024-03-06",
+    ),
+    (
+        "Кеше кешке Тараздағы интернет жылдамдығы күрт төмендеді.",
+        "throttling",
+        {"internet"},
+        set(),
+        ["Taraz"],
+        "2024-03-05",
+    ),
+    (
+        "Қостанайлық блогер YouTube арнасын бұғаттап тастағанын айтты.",
+        "account",
+        {"youtube"},
+        set(),
+        ["Kostanay"],
+        "2024-03-06",
+    ),
+    (
+        "В Атырау и Актау 4 января перестали открываться сайты vlast.kz и kursiv.media.",
+        "blocking",
+        {"vlast.kz", "kursiv.media"},
+        set(),
+        ["Atyrau", "Aktau"],
+        "2024-01-04",
+    ),
+    (
+        "Абоненты Kcell и Activ в Жанаозене остались без интернета в ночь на 3 января.",
+        "outage",
+        {"internet"},
+        set(),
+        ["Zhanaozen"],
+        "2024-01-03",
+    ),
+    (
+        "Messaging apps Telegram and WhatsApp were unavailable, and tengrinews.kz could not be "
+        "reached from Almaty on 5 January.",
+        "blocking",
+        {"telegram", "whatsapp", "tengrinews.kz"},
+        set(),
+        ["Almaty"],
+        "2024-01-05",
+    ),
 ]
 
 
@@ -195,3 +244,34 @@ def test_plans_and_denials_are_not_sure_claims():
     assert all(c.hedged and c.confidence < 0.5 for c in plan)
     denial = extract_report("Казахтелеком опроверг информацию о блокировке Telegram.", PUBLISHED)
     assert denial.claims == []
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("В Костанае вчера заблокировали Telegram.", "Kostanay"),
+        ("В Семее вчера заблокировали Telegram.", "Semey"),
+        ("Над Астаной вчера заблокировали Telegram.", "Astana"),
+        ("Оралға кеше Telegram бұғатталды.", "Oral"),
+        ("حجب تيليغرام أمس بألماتي.", "Almaty"),
+    ],
+)
+def test_place_forms(text, place):
+    (claim,) = extract_report(text, PUBLISHED).claims
+    assert claim.places == [place]
+
+
+def test_a_family_is_not_a_city_and_a_question_is_unsure():
+    assert (
+        extract_report("Пять семей остались без интернета вчера.", PUBLISHED).claims[0].places == []
+    )
+    (c,) = extract_report("Was TikTok blocked in Almaty on 1 March?", PUBLISHED).claims
+    assert c.hedged
+
+
+def test_wasnt_affected_is_not_affected():
+    (c,) = extract_report(
+        "Twitter wasn't affected, but Facebook and Instagram were blocked in Shymkent on Tuesday.",
+        PUBLISHED,
+    ).claims
+    assert c.not_affected == ["twitter"] and c.date == "2024-03-05"

@@ -12,10 +12,37 @@ from ashyq.claims.text import html_document
 
 PIECES = st.sampled_from(
     [
-        "<p>", "</p>", "<script>", "</script>", "<!--", "-->", "&amp;", "&#0;", "&#x110000;",
-        "&bogus;", "<", ">", "Facebook", "бұғатталды", "Алматыда", "заблокирован", "حجب",
-        "يوتيوب", " ", "\n", ".", ",", "16 декабря", "кеше", "<style>a{}</style>", "<br/>",
-        "<a href='javascript:alert(1)'>", "\x00", "Twitter still works", "ал", ";",
+        "<p>",
+        "</p>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "&amp;",
+        "&#0;",
+        "&#x110000;",
+        "&bogus;",
+        "<",
+        ">",
+        "Facebook",
+        "бұғатталды",
+        "Алматыда",
+        "заблокирован",
+        "حجب",
+        "يوتيوب",
+        " ",
+        "\n",
+        ".",
+        ",",
+        "16 декабря",
+        "кеше",
+        "<style>a{}</style>",
+        "<br/>",
+        "<a href='javascript:alert(1)'>",
+        "\x00",
+        "Twitter still works",
+        "ал",
+        ";",
     ]
 )
 
@@ -38,3 +65,8 @@ def test_html_text_maps_back(raw):
     assert len(doc.text) == len(doc.starts) == len(doc.ends)
     for s, e in zip(doc.starts, doc.ends, strict=True):
         assert 0 <= s <= e <= len(raw)
+
+
+def test_impossible_declared_date_is_ignored():
+    raw = '<html><meta property="article:published_time" content="2019-13-45"><p>Hi.</p></html>'
+    assert extract_report(raw, None).published is None

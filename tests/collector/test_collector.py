@@ -112,12 +112,12 @@ def test_every_acknowledged_measurement_survives_sigkill(tmp_path: Path) -> None
         )
         for k in range(2)
     ]
-    assert wait_for(lambda: len(acks.read_text().split()) >= 1500, timeout=60)
+    assert wait_for(lambda: len(acks.read_text().split()) >= 800, timeout=90)
     c.kill()  # SIGKILL in the middle of the load
     for g in gens:
         g.wait(30)
     acked = set(acks.read_text().split())
-    assert len(acked) >= 1500
+    assert len(acked) >= 800
     # a truncated last write may be on disk: it was never acknowledged
     c2 = Collector(data)  # restart: loads what the archive holds
     try:

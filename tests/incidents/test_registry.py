@@ -217,3 +217,12 @@ def test_incidents_survive_a_store_rebuild(tmp_path):
     )
     accounts = {i.account for i in list_incidents(store)}
     assert len(accounts) == 1
+
+
+def test_read_only_store_lists_without_writing(tmp_path):
+    from ashyq.claims.storage import list_claims
+
+    Store.open(tmp_path / "d")
+    reader = Store.open(tmp_path / "d", read_only=True)
+    assert list_incidents(reader) == []
+    assert list_claims(reader) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -39,26 +40,34 @@ def test_lab_group_without_subcommand_shows_help(capsys):
 
 
 @pytest.mark.lab
-def test_down_removes_leftovers_of_a_crashed_run(capsys):
+def test_down_removes_leftovers_of_a_crashed_run_only(capsys):
     if lab_skip_reason():
         pytest.skip(lab_skip_reason())
-    # a run that died without cleaning up: a namespace with a process inside
-    lab = netns.Lab()
-    ns = lab.ns("v1")
-    netns._OPEN.discard(lab)  # as if the process had been killed
+    # a run that died without cleaning up: a namespace with a process inside, a dead owner
+    crashed = netns.Lab()
+    ns = crashed.ns("v1")
+    netns._OPEN.discard(crashed)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (crashed.state / "owner").write_text(str(dead.pid))
     sleeper = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "300"])
-    other = "aqother-not-lab"
+    live = netns.Lab()  # a run still going on (ours) must survive
+    live_ns = live.ns("v1")
+    other = f"aqtest{os.getpid()}-not-lab"
     subprocess.run(["ip", "netns", "add", other], check=True)
     try:
         assert main(["lab", "down"]) == 0
         assert ns in capsys.readouterr().out
-        assert ns not in netns.list_namespaces()
+        names = netns.list_namespaces()
+        assert ns not in names and not crashed.state.exists()
         assert sleeper.wait(timeout=10) != 0  # killed
-        assert other in netns.list_namespaces()  # not ours: left alone
+        assert live_ns in names and other in names  # in use, or not the lab's: left alone
     finally:
+        live.close()
         subprocess.run(["ip", "netns", "del", other], check=False)
         if sleeper.poll() is None:
             sleeper.kill()
+    assert live_ns not in netns.list_namespaces()
 
 
 @pytest.mark.lab

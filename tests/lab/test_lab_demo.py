@@ -24,14 +24,15 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     # a readable report: every round, every vantage point, verdicts beside the ground truth
     for when in ("2019-05-09 06:00 UTC", "2019-05-09 10:00 UTC", "2019-05-09 14:00 UTC"):
         assert when in out
-    assert out.count("truth: shutdown") == 6  # Shymkent, 6 sites, during the march
+    assert out.count("truth: shutdown") == 7  # Shymkent, 7 sites, during the march
     assert "AS29355  Almaty" in out and "AS9198   Shymkent" in out
+    assert "Against the ground truth:" in out and "of 49 censored cases" in out
     if cli_has("collector", "serve"):
         from ashyq.store.store import Store
 
         with Store.open(tmp_path, read_only=True) as store:
             stats = store.stats()
-        assert stats["measurements"] == 54, stats
+        assert stats["measurements"] == 63, stats
         assert "collector listening" in captured.err
         assert "Events found in the store" in out
     if cli_has("web", "serve"):

@@ -62,7 +62,7 @@ def test_dns_bogon(net):
 
 def test_dns_answer_points_at_the_blockpage_server(net):
     rcode, answers = in_vp(net, ALMATY, resolve, resolver(net, ALMATY), "redirect.kz")
-    assert rcode == "NOERROR" and answers == ["10.1.250.1"]
+    assert rcode == "NOERROR" and answers == [plan.blockpage_ip(1)]
     r = in_vp(net, ALMATY, fetch, answers[0], "redirect.kz", tls=False)
     assert r.outcome == "ok"
     assert "Доступ ограничен".encode() in r.data and b"Access restricted" in r.data

@@ -14,7 +14,16 @@ from ashyq.servers.ca import CertAuthority
 from ashyq.servers.dns import DNSServer
 from ashyq.servers.site import Page, SiteServer
 
-HOSTS = ["ok.test", "redir.test", "loop.test", "rst.test", "wrong.test", "big.test", "slow.test"]
+HOSTS = [
+    "ok.test",
+    "redir.test",
+    "loop.test",
+    "rst.test",
+    "wrong.test",
+    "big.test",
+    "slow.test",
+    "slowloop.test",
+]
 
 
 @dataclass
@@ -66,7 +75,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     ca_file = ca.write(d)
     evil_ca = CertAuthority.create("Qaznet Trust Network")
     servers: list = []
-    dns = DNSServer({h: ["127.0.0.1"] for h in HOSTS} | {"nx.test": "NXDOMAIN"})
+    dns = DNSServer(
+        {h: ["127.0.0.1"] for h in HOSTS}
+        | {"nx.test": "NXDOMAIN", "dual.test": ["127.0.0.1", "::1"]}
+    )
     dns.start()
     servers.append(dns)
     http = SiteServer(
@@ -76,11 +88,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             "loop.test": Page(behaviour="redirect_loop"),
             "big.test": Page(title="Big", size=700 * 1024),
             "slow.test": Page(title="Slow", delay=0.4),
+            "slowloop.test": Page(behaviour="redirect_loop", delay=0.3),
+            "dual.test": Page(title="Dual stack"),
         }
     )
     http.start()
     servers.append(http)
     http.sites["redir.test"] = Page(redirect=f"http://ok.test:{http.port}/landing")
+    # the same sites on IPv6 loopback, same port: dual.test has an A and an AAAA record
+    v6 = SiteServer(http.sites, host="::1", port=http.port)
+    v6.start()
+    servers.append(v6)
     https = SiteServer(
         {"ok.test": Page(title="OK Test Site"), "rst.test": Page(behaviour="reset")}, ca=ca
     )

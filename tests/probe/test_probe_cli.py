@@ -82,7 +82,7 @@ def test_bad_url_is_a_user_error(capsys):
     assert "not an http" in capsys.readouterr().err
 
 
-def test_config_file_and_lab_clock(lab, tmp_path):
+def test_config_file_lab_clock_and_progress(lab, tmp_path, capsys):
     cfg = tmp_path / "probe.toml"
     cfg.write_text(
         'cc = "KZ"\nasn = "AS48716"\nnetwork_name = "Kcell"\nregion = "Shymkent"\n'
@@ -102,6 +102,7 @@ def test_config_file_and_lab_clock(lab, tmp_path):
             str(out),
             "--lab-clock",
             "2022-01-05T07:00:00Z",
+            "--progress",
         ]
     )
     assert code == 0
@@ -113,6 +114,7 @@ def test_config_file_and_lab_clock(lab, tmp_path):
     assert m["measurement_start_time"].startswith("2022-01-05 07:00:")
     assert m["test_start_time"] == "2022-01-05 07:00:00"
     assert m["report_id"].startswith("20220105T070000Z_webconnectivity_KZ_9198_")
+    assert "1/1" in capsys.readouterr().err  # the progress bar's count
 
 
 def test_bad_config_key(tmp_path, capsys):
@@ -273,3 +275,38 @@ def test_check_one_line(lab, capsys):
     assert main(["check", "http://nx.test/", "--json", *args]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"]["status"] == "down"
+
+
+def test_url_time_bound_keeps_what_finished(lab, tmp_path):
+    """A redirect loop whose hops take 0.3 s each is cut at --url-timeout, and still written."""
+    url = f"http://slowloop.test:{lab.http.port}/"
+    out = tmp_path / "o.jsonl"
+    args = [*lab.base_args(), "--timeout", "1", "--url-timeout", "1.2"]
+    t = time.monotonic()
+    assert main(["probe", url, "-o", str(out), *args]) == 0
+    assert time.monotonic() - t < 8
+    (m,) = _lines(out)
+    check_measurement(m)
+    k = m["test_keys"]
+    assert k["x_url_timed_out"] is True
+    assert k["http_experiment_failure"] == "generic_timeout_error"
+    assert 1 <= len(k["requests"]) < 11  # the hops that finished are kept
+    assert m["test_runtime"] < 4
+
+
+def test_system_resolver_is_measured(lab, tmp_path):
+    """getaddrinfo for localhost (answered from /etc/hosts, no query leaves the machine)."""
+    url = f"http://localhost:{lab.http.port}/"
+    out = tmp_path / "o.jsonl"
+    args = [a for a in lab.base_args() if a != "--no-system-resolver"]
+    assert main(["probe", url, "-o", str(out), *args]) == 0
+    (m,) = _lines(out)
+    check_measurement(m)
+    k = m["test_keys"]
+    (gai,) = [q for q in k["queries"] if q["engine"] == "getaddrinfo"]
+    assert gai["query_type"] == "ANY" and gai["failure"] is None
+    assert "127.0.0.1" in [a.get("ipv4") for a in gai["answers"]]
+    assert k["dns_experiment_failure"] is None  # the system resolver's result
+    udp = [q for q in k["queries"] if q["engine"] == "udp"]
+    assert {q["failure"] for q in udp} == {"dns_nxdomain_error"}  # not in the test zone
+    assert k["requests"][0]["response"]["code"] == 404  # no site named localhost

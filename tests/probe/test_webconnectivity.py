@@ -42,6 +42,7 @@ def run(lab, tmp_path_factory) -> dict[str, Any]:
         "wrong_host": f"https://wrong.test:{s}/",
         "big": f"http://big.test:{h}/",
         "ip_literal": f"http://127.0.0.1:{h}/",
+        "dual": f"http://dual.test:{h}/",
     }
     out = tmp_path_factory.mktemp("probe") / "m.jsonl"
     args = ["probe", *urls.values(), "--output", str(out), "--control", lab.control.url]
@@ -205,3 +206,15 @@ def _server_ports(m: dict[str, Any]) -> set[int]:
     ports = {e["port"] for e in tk(m)["tcp_connect"]}
     ports |= {int(q["resolver_address"].rsplit(":", 1)[1]) for q in tk(m)["queries"]}
     return ports
+
+
+def test_ipv4_and_ipv6_addresses_are_all_measured(run, lab):
+    k = tk(run["dual"])
+    a = next(q for q in k["queries"] if q["query_type"] == "AAAA")
+    assert a["answers"][0] == {**a["answers"][0], "answer_type": "AAAA", "ipv6": "::1"}
+    port = lab.http.port
+    probe_eps = {(e["ip"], e["port"]): e["status"]["success"] for e in k["tcp_connect"]}
+    assert probe_eps[("127.0.0.1", port)] and probe_eps[("::1", port)]
+    assert set(k["x_control_request"]["tcp_connect"]) == {f"127.0.0.1:{port}", f"[::1]:{port}"}
+    assert k["control"]["tcp_connect"][f"[::1]:{port}"]["status"] is True
+    assert k["requests"][0]["response"]["x_title"] == "Dual stack"

@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes
 
@@ -224,3 +225,24 @@ def _test_list(tmp_path):
         "https://telegram.org/,COMT,Communication Tools,2019-05-09,test,\n"
     )
     return path
+
+
+def test_server_sends_alerts_in_the_background(tmp_path):
+    from ashyq.web.app import Config
+
+    from .conftest import ServerThread
+
+    data = tmp_path / "store"
+    sc = build(data, hours=12)
+    with Receiver() as receiver:
+        WebState.open(data).add_rule(name="bg", target="hostile.example", webhook_url=receiver.url)
+        thread = ServerThread(Config(data_dir=data, alerts_interval=0.3, admin_password=None))
+        thread.start()
+        try:
+            for _ in range(100):
+                if receiver.bodies:
+                    break
+                time.sleep(0.1)
+        finally:
+            thread.stop()
+    assert [b["event"]["id"] for b in receiver.bodies] == [sc.events["hostile_now"]["event_id"]]

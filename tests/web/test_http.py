@@ -122,6 +122,8 @@ def test_bad_input_gives_clear_errors(server):
         ("target=%3Cscript%3E", "not a target"),
         ("kind=weather", "unknown event kind"),
         ("since=2024-05-02&until=2024-05-01", "must come after"),
+        ("until=9999-12-31", "not a date"),
+        ("since=2024-05-02T10:00%2B05:00&until=2024-05-02T04:00Z", "must come after"),
     ):
         status, _, html = request("GET", f"{server.url}/events?{query}")
         assert status == 400, query
@@ -222,3 +224,52 @@ def test_incident_form_saves_an_anonymous_draft(server):
     assert "&lt;script&gt;alert(" in html and "<script>alert(" not in html
     again = [i for i in api["list_incidents"](server.data_dir) if i.notice_text == hostile]
     assert again[0].status == "in_review"
+
+
+def test_raw_download_matches_the_published_hash(server, scenario):
+    import hashlib
+
+    _, _, html = request("GET", f"{server.url}/measurements/{scenario.hostile_uid}")
+    digest = re.search(r'<code id="sha256">([0-9a-f]{64})</code>', html).group(1)
+
+    async def go() -> tuple[int, dict[str, str], bytes]:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.get(f"{server.url}/measurements/{scenario.hostile_uid}.json") as r,
+        ):
+            return r.status, dict(r.headers), await r.read()
+
+    status, headers, body = asyncio.run(go())
+    assert status == 200 and "attachment" in headers["Content-Disposition"]
+    assert headers["Content-Type"].startswith("application/json")
+    assert hashlib.sha256(body).hexdigest() == digest
+
+
+def test_huge_body_is_stored_and_shown_safely(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from ashyq.store.identity import check_measurement
+    from ashyq.store.store import Store
+    from ashyq.web.app import Config
+
+    from .conftest import ServerThread
+    from .datagen import measurement
+
+    t = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(hours=1)
+    m = measurement(t, "vlast.kz", "AS9198", "Almaty", "blocked", "http.blockpage:kz.test")
+    body = "<p onmouseover=alert(1)>x</p>" * 100_000  # about 3 MB
+    m["test_keys"]["requests"][0]["response"]["body"] = body
+    store = Store.open(tmp_path)
+    assert store.add_measurements([m]).added == 1
+    uid = check_measurement(m).uid
+    thread = ServerThread(Config(data_dir=tmp_path, admin_password=None))
+    srv = thread.start()
+    try:
+        status, _, html = request("GET", f"{srv.url}/measurements/{uid}")
+    finally:
+        thread.stop()
+    assert status == 200
+    assert "<p onmouseover" not in html
+    assert "&lt;p onmouseover=alert(1)&gt;" in html
+    assert "only its beginning is shown" in html
+    assert len(html) < 1_500_000

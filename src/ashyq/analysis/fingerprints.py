@@ -8,7 +8,8 @@ with scope ``fp`` describe known *false positives* (pages that look odd but are 
 they are used as guards, never as evidence of blocking.
 
 Where fingerprints come from, in order: ``--fingerprints DIR`` (or a file), else
-``$ASHYQ_FINGERPRINTS`` (directories or files separated by ``os.pathsep``); in both cases plus
+``$ASHYQ_FINGERPRINTS`` (directories or files separated by ``os.pathsep``), else
+``<data dir>/fingerprints`` (``$ASHYQ_DATA`` or ``~/.local/share/ashyq``) if it exists; plus
 the project's own ``data/fingerprints/`` (Kazakh fingerprints written for ashyq) when it is
 present beside the package. OONI's files are not shipped inside the package: download them
 from the repository above into a directory and point ashyq to it.
@@ -318,6 +319,12 @@ def fingerprint_paths(explicit: Sequence[str | Path] | None = None) -> list[Path
     if not chosen:
         env = os.environ.get("ASHYQ_FINGERPRINTS", "")
         chosen = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    if not chosen:
+        from ashyq.paths import default_data_dir
+
+        user = default_data_dir() / "fingerprints"  # e.g. ~/.local/share/ashyq/fingerprints
+        if user.is_dir():
+            chosen = [user]
     if PROJECT_FINGERPRINTS.is_dir() and all(
         p.resolve() != PROJECT_FINGERPRINTS for p in chosen if p.exists()
     ):

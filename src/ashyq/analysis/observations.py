@@ -313,7 +313,7 @@ def control_obs(tk: dict[str, Any]) -> ControlObs:
         out.http_title = hr.get("title") if isinstance(hr.get("title"), str) else ""
         hh = hr.get("headers")
         if isinstance(hh, dict):
-            out.http_headers = {k: v for k, v in hh.items() if isinstance(k, str)}
+            out.http_headers = hh  # JSON object keys are always strings
         out.kbit_s = _num(hr.get("download_kbit_s"))
     return out
 

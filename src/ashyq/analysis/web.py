@@ -120,6 +120,18 @@ def _host_of(m: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
 @lru_cache(maxsize=65536)
 def split_url(url: str) -> tuple[str | None, str | None, int | None]:
     """(host, scheme, port) of a measurement's input URL, cached: inputs recur."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.isalpha():
+        # the common case, without urlsplit's generality: scheme://host[:port][/...]
+        netloc = rest
+        for ch in "/?#":
+            netloc = netloc.partition(ch)[0]
+        if netloc and "@" not in netloc and "[" not in netloc:
+            host, colon, port_s = netloc.partition(":")
+            if not colon:
+                return host.lower().rstrip(".") or None, scheme.lower(), None
+            if port_s.isdigit() and int(port_s) < 65536:
+                return host.lower().rstrip(".") or None, scheme.lower(), int(port_s)
     try:
         parts = urlsplit(url if "://" in url else "http://" + url)
         host = parts.hostname
@@ -285,7 +297,10 @@ def judge_web(
             {"probe_addrs": dns.addrs[:8], "control_addrs": ctl.addrs[:8]},
         )
 
-    # 4. TCP: per address, compared with the control's attempt at the same endpoint.
+    # 4. TCP: per address, compared with the control's attempt at the same endpoint (only the
+    #    URL's port: OONI 0.5 also tries the other of 80/443)
+    want = _port or (443 if https else 80)
+    tcps = [t for t in tcps if t.port == want] or tcps
     tcp_ok = [t for t in tcps if t.ok]
     tcp_bad = [t for t in tcps if not t.ok]
     if tcp_bad and not tcp_ok:

@@ -130,7 +130,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise _cli_error(f"--published: {exc}") from exc
     reports = []
-    for name in args.files:
+    for k, name in enumerate(args.files, 1):
+        if len(args.files) > 3:
+            print(f"[{k}/{len(args.files)}] {name}", file=sys.stderr)
         raw, is_html = read_input(name)
         try:
             report = extract_report(

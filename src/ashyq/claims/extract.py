@@ -86,6 +86,7 @@ class SentenceFacts:
     not_affected: list[Target] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     places_by_kind: dict[str, list[str]] = field(default_factory=dict)
+    isps: list[str] = field(default_factory=list)
     national: bool = False
     date_mentions: list[dates_mod.DateMention] = field(default_factory=list)
     explanations: list[str] = field(default_factory=list)
@@ -260,6 +261,12 @@ def _national(norm: str) -> bool:
     return any(p.search(norm) for p in _national_patterns())
 
 
+def find_isps(norm: str) -> list[str]:
+    """Internet providers a sentence names ("абоненты «Казахтелекома»")."""
+    found = [(m.start(), e.name) for e in lexicon.networks() for m in e.pattern.finditer(norm)]
+    return list(dict.fromkeys(name for _, name in sorted(found)))
+
+
 def find_explanations(norm: str) -> list[tuple[str, tuple[int, int]]]:
     out = []
     for name, pattern in lexicon.explanations():
@@ -344,7 +351,7 @@ def _generic_reached(norm: str, t: Target, q: Cue | None) -> bool:
 
 
 def _elided(norm: str, targets: list[Target], cues: list[Cue]) -> list[tuple[Target, Cue]]:
-    """"Интернет Жаңаөзенде өшірілді, ал Ақтауда баяулады": a clause with a cue and no target
+    """A clause with a cue and no target ("интернет Жаңаөзенде өшірілді, ал Ақтауда баяулады")
     goes on about the network named in the clause before it."""
     out: list[tuple[Target, Cue]] = []
     previous: Target | None = None
@@ -376,6 +383,9 @@ def _claim_kind(t: Target, q: Cue, account_clause: bool) -> str:
         return "account"
     if t.name in _GENERIC_NETWORK and q.kind == "blocking":
         return "outage"  # the network itself blocked: a shutdown
+    if t.name not in _GENERIC_NETWORK and q.kind == "outage":
+        if _cue_patterns()["imposed"]["words"].match(q.text):
+            return "blocking"  # a service cut off by someone
     return q.kind
 
 
@@ -390,7 +400,8 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
     facts.explanations = list(dict.fromkeys(name for name, _ in explanations))
     facts.date_mentions = dates_mod.find_dates(norm)
     undated = _mask(norm, [(d.start, d.end) for d in facts.date_mentions])
-    facts.hedged = _near(c["hedge"]["words"], undated)
+    # a question reports nothing for sure
+    facts.hedged = _near(c["hedge"]["words"], undated) or norm.rstrip().endswith(("?", "؟"))
     facts.denial = _near(c["denial"]["words"], norm)
     targets = [t for t in find_targets(norm) if not _is_medium_or_source(norm, t)]
     cues = find_cues(norm, [span for _, span in explanations])
@@ -418,6 +429,7 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
         facts.strength[kind] = max(facts.strength.get(kind, 0), q.strength)
     if facts.affected or facts.not_affected:
         facts.places, facts.national = find_places(norm)
+        facts.isps = find_isps(norm)
         if not facts.places and not facts.national and lexicon.foreign().search(norm):
             facts.affected = {}  # about another country
             facts.strength = {}
@@ -457,6 +469,11 @@ def _clause_of(norm: str, t: Target) -> str:
 # --- a whole report -------------------------------------------------------------------------
 
 
+def _asns(isps: list[str]) -> list[str]:
+    by_name = {e.name: e.domains for e in lexicon.networks()}
+    return [a for name in isps for a in by_name.get(name, ())]
+
+
 def _names(targets: list[Target]) -> list[str]:
     return list(dict.fromkeys(t.name for t in targets))
 
@@ -492,7 +509,10 @@ def extract_report(
     if published is None and doc.is_html:
         declared = html_published_date(raw)
         if declared:
-            published = dt.date.fromisoformat(declared)
+            try:
+                published = dt.date.fromisoformat(declared)
+            except ValueError:
+                published = None  # a page declaring an impossible date: ignore it
     norm_all = normalise(doc.text)
     sentences = split_sentences(doc.text)
     language, shares = report_language([s.text for s in sentences])
@@ -525,6 +545,8 @@ def extract_report(
                 not_affected=_names(f.not_affected),
                 places=list(f.places_by_kind.get(kind, f.places)),
                 scope="national" if f.national else ("local" if f.places else None),
+                isps=list(f.isps),
+                asns=_asns(f.isps),
                 date=date_iso,
                 date_text=date_text,
                 date_source=date_source,
@@ -602,6 +624,8 @@ def _merge_or_add(
             prev.not_affected += [t for t in claim.not_affected if t not in prev.not_affected]
             prev.places += [p for p in claim.places if p not in prev.places]
             prev.scope = prev.scope or claim.scope
+            prev.isps += [n for n in claim.isps if n not in prev.isps]
+            prev.asns += [a for a in claim.asns if a not in prev.asns]
             if prev.date_source in vague and claim.date_source not in vague:
                 prev.date, prev.date_text = claim.date, claim.date_text
                 prev.date_source = claim.date_source

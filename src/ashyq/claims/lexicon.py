@@ -20,6 +20,7 @@ _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 # Arabic words take clitics in front: "و" and, "ب" by, "ل" for, "ف" so, "ال" the.
 _AR_PREFIX = r"(?:[وفبلك]?(?:ال)?)?"
+_BOUNDARY = r"(?<!\w)"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -66,6 +67,18 @@ def phrase_regex(phrase: str, alias: bool = False) -> str:
     return r"(?<!\w)" + head + "".join(parts)
 
 
+def _first_chars(phrases: list[str]) -> str:
+    """A character class of the letters phrases can start with (both cases), or "" if any
+    phrase may start with an Arabic clitic."""
+    chars: set[str] = set()
+    for p in phrases:
+        first = normalise(p)[0]
+        if _ARABIC.match(first):
+            chars.update("وفبلكا")
+        chars.update({first, first.lower(), first.upper()})
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
 def compile_phrases(
     phrases: list[str], alias: bool = False, case_sensitive: bool = False
 ) -> re.Pattern[str]:
@@ -74,7 +87,10 @@ def compile_phrases(
     if not ordered:
         return re.compile(r"(?!x)x")
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.compile("|".join(f"(?:{phrase_regex(p, alias)})" for p in ordered), flags)
+    # the word boundary and a look at the first letter once, before trying every phrase
+    cut = len(_BOUNDARY)
+    bodies = "|".join(f"(?:{phrase_regex(p, alias)[cut:]})" for p in ordered)
+    return re.compile(rf"(?<!\w)(?={_first_chars(ordered)})(?:{bodies})", flags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +117,15 @@ def platforms() -> tuple[Entity, ...]:
             )
         )
     return tuple(out)
+
+
+@cache
+def networks() -> tuple[Entity, ...]:
+    """Internet providers; ``domains`` holds their AS numbers."""
+    return tuple(
+        Entity(name, "network", compile_phrases(e["aliases"], alias=True), tuple(e["asns"]))
+        for name, e in load("networks").items()
+    )
 
 
 @cache

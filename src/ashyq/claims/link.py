@@ -102,6 +102,13 @@ def places_fit(claim_places: list[str], regions: list[str] | None, scope: str | 
     return bool(have & {p.lower() for p in claim_places})
 
 
+def networks_fit(claim_asns: list[str], asns: list[str] | None) -> bool:
+    """A claim naming providers fits only events/verdicts on their networks (unknown fits)."""
+    if not claim_asns or not asns:
+        return True
+    return bool({a.upper() for a in claim_asns} & {a.upper() for a in asns if a})
+
+
 def _time(value: Any) -> dt.datetime | None:
     if value is None:
         return None
@@ -139,8 +146,15 @@ def link_claim(
         notes.append("the claim has no date: it cannot be placed against measurements")
         return Link(claim_id, "no_data", None, [], [], [], notes)
     places = list(claim.get("places") or [])
-    in_window = [e for e in events if _overlaps(e, window)]
-    near = [v for v in verdicts if _in_window(v, window)]
+    claim_asns = list(claim.get("asns") or [])
+    in_window = [
+        e for e in events if _overlaps(e, window) and networks_fit(claim_asns, e.get("asns"))
+    ]
+    near = [
+        v
+        for v in verdicts
+        if _in_window(v, window) and networks_fit(claim_asns, [v.get("probe_asn")])
+    ]
     near = [
         v for v in near if places_fit(places, [v.get("region")] if v.get("region") else [], None)
     ]

@@ -28,6 +28,8 @@ class Claim:
     not_affected: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     scope: str | None = None  # national | local | None (not said)
+    isps: list[str] = field(default_factory=list)  # providers named: "Kazakhtelecom"
+    asns: list[str] = field(default_factory=list)  # their networks: "AS9198"
     date: str | None = None  # YYYY-MM-DD
     date_text: str | None = None  # the words the date came from
     date_source: str | None = None  # explicit | relative | context | published | partial

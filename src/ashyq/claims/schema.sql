@@ -21,5 +21,10 @@ CREATE TABLE IF NOT EXISTS claims (
     language             VARCHAR,
     confidence           DOUBLE,
     evidence             VARCHAR,               -- JSON: [{"start","end","text","role"}]
-    saved_at             TIMESTAMP NOT NULL
+    saved_at             TIMESTAMP NOT NULL,
+    isps                 VARCHAR[],             -- providers the report names: "Kazakhtelecom"
+    asns                 VARCHAR[]              -- their networks: "AS9198"
 );
+-- columns added after the first version of this table
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS isps VARCHAR[];
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS asns VARCHAR[];

@@ -31,6 +31,8 @@ COLUMNS = (
     "confidence",
     "evidence",
     "saved_at",
+    "isps",
+    "asns",
 )
 _INSERT = (
     f"INSERT OR REPLACE INTO claims ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in COLUMNS)}) "
@@ -65,6 +67,8 @@ def claim_rows(report: Report) -> list[dict[str, Any]]:
                 "confidence": d["confidence"],
                 "evidence": d["evidence"],
                 "saved_at": now,
+                "isps": d["isps"],
+                "asns": d["asns"],
             }
         )
     return rows
@@ -93,7 +97,7 @@ def save_report(where: db.Where, report: Report) -> list[str]:
 def _row_to_dict(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
     out = dict(zip(names, row, strict=True))
     out["evidence"] = json.loads(out["evidence"] or "[]")
-    for key in ("targets", "not_affected", "places"):
+    for key in ("targets", "not_affected", "places", "isps", "asns"):
         out[key] = list(out[key] or [])
     for key in ("published", "date"):
         out[key] = out[key].isoformat() if out[key] is not None else None

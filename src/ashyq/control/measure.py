@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from ashyq.probe import dns as pdns
 from ashyq.probe.errors import GENERIC_TIMEOUT, FailureError
-from ashyq.probe.http import DEFAULT_HEADERS, fetch
+from ashyq.probe.http import DEFAULT_HEADERS, Ready, fetch
 from ashyq.probe.netpolicy import is_bogon, public_only
-from ashyq.probe.tcp import BOGON_REFUSED, connect
+from ashyq.probe.tcp import BOGON_REFUSED, ConnectPolicy, connect
 from ashyq.probe.tls import handshake, make_context
 from ashyq.probe.trace import Trace, endpoint
 
@@ -67,9 +67,9 @@ def validate(request: Any) -> tuple[str, list[tuple[str, int]], dict[str, str]]:
     except ValueError as exc:
         raise BadRequest(f"bad port in http_request: {exc}") from None
     eps = request.get("tcp_connect") or []
-    if not isinstance(eps, list) or len(eps) > MAX_ENDPOINTS:
-        raise BadRequest(f"tcp_connect must be a list of at most {MAX_ENDPOINTS} endpoints")
-    endpoints = [parse_endpoint(e) for e in eps]
+    if not isinstance(eps, list):
+        raise BadRequest("tcp_connect must be a list of IP:PORT strings")
+    endpoints = [parse_endpoint(e) for e in eps][:MAX_ENDPOINTS]  # more are not measured
     headers = dict(DEFAULT_HEADERS)
     given = request.get("http_request_headers") or {}
     if isinstance(given, dict):
@@ -86,6 +86,75 @@ async def _lookup(host: str, cfg: ControlConfig, trace: Trace) -> pdns.Lookup:
     if cfg.resolver is not None:
         return await pdns.udp_lookup(host, cfg.resolver, trace, cfg.step_timeout)
     return await pdns.system_lookup(host, trace, cfg.step_timeout)
+
+
+async def _http(
+    url: str,
+    cfg: ControlConfig,
+    lookup: pdns.Lookup,
+    trace: Trace,
+    ctx: ssl.SSLContext,
+    *,
+    policy: ConnectPolicy | None,
+    headers: dict[str, str],
+    started: float,
+    first: Ready | None,
+) -> dict[str, Any]:
+    """Fetch the URL (redirects followed); the ``http_request`` part of the answer."""
+
+    async def resolve(name: str) -> list[str]:
+        lk = await _lookup(name, cfg, trace)
+        if not lk.addrs:
+            raise FailureError(lk.failure or "dns_no_answer")
+        return lk.addrs
+
+    http: dict[str, Any] = {
+        "body_length": -1,
+        "discovered_h3_endpoint": "",
+        "failure": None,
+        "title": "",
+        "headers": {},
+        "status_code": -1,
+        "download_kbit_s": None,
+    }
+    remaining = cfg.request_timeout - (time.monotonic() - started)
+    if not lookup.addrs:
+        http["failure"] = lookup.failure or "dns_no_answer"
+    elif not cfg.lab and all(is_bogon(a) for a in lookup.addrs):
+        http["failure"] = BOGON_REFUSED
+    else:
+        addrs = [a for a in lookup.addrs if cfg.lab or not is_bogon(a)]
+        try:
+            result = await asyncio.wait_for(
+                fetch(
+                    url,
+                    trace=trace,
+                    timeout=cfg.step_timeout,
+                    ctx=ctx,
+                    resolve=resolve,
+                    first_addrs=addrs,
+                    policy=policy,
+                    headers=headers,
+                    ready=first,
+                ),
+                max(remaining, 0.1),
+            )
+            hop = result.final
+            http["failure"] = result.failure
+            if hop is not None and hop.status is not None:
+                http["status_code"] = hop.status
+                http["headers"] = dict(hop.headers)
+                http["body_length"] = len(hop.body)
+                entry = hop.entry["response"]
+                http["title"] = entry.get("x_title", "")
+                http["x_body_sha256"] = entry.get("x_body_sha256")
+                tp = result.throughput()
+                if tp is not None and result.failure is None:
+                    http["download_kbit_s"] = tp["kbit_s"]
+        except TimeoutError:
+            http["failure"] = GENERIC_TIMEOUT
+
+    return http
 
 
 async def th_measure(request: Any, cfg: ControlConfig) -> dict[str, Any]:
@@ -127,62 +196,45 @@ async def th_measure(request: Any, cfg: ControlConfig) -> dict[str, Any]:
                     "x_handshake_ms": result.entry["x_handshake_ms"],
                 }
                 if result.stream is not None:
+                    if parts.scheme == "https" and port == url_port:
+                        ready[(ip, port)] = Ready(
+                            conn, result.stream, result.entry["negotiated_protocol"]
+                        )
+                        return
                     result.stream.close()
-        finally:
+            elif parts.scheme == "http" and port == url_port:
+                ready[(ip, port)] = Ready(conn, None)
+                return
+        except BaseException:
             conn.close()
+            raise
+        conn.close()
 
-    await asyncio.gather(*(one(ip, port) for ip, port in endpoints))
-
-    async def resolve(name: str) -> list[str]:
-        lk = await _lookup(name, cfg, trace)
-        if not lk.addrs:
-            raise FailureError(lk.failure or "dns_no_answer")
-        return lk.addrs
-
-    http: dict[str, Any] = {
-        "body_length": -1,
-        "discovered_h3_endpoint": "",
-        "failure": None,
-        "title": "",
-        "headers": {},
-        "status_code": -1,
-        "download_kbit_s": None,
-    }
-    remaining = cfg.request_timeout - (time.monotonic() - started)
-    if not lookup.addrs:
-        http["failure"] = lookup.failure or "dns_no_answer"
-    elif not cfg.lab and all(is_bogon(a) for a in lookup.addrs):
-        http["failure"] = BOGON_REFUSED
-    else:
-        addrs = [a for a in lookup.addrs if cfg.lab or not is_bogon(a)]
-        try:
-            result = await asyncio.wait_for(
-                fetch(
-                    url,
-                    trace=trace,
-                    timeout=cfg.step_timeout,
-                    ctx=ctx,
-                    resolve=resolve,
-                    first_addrs=addrs,
-                    policy=policy,
-                    headers=headers,
-                ),
-                max(remaining, 0.1),
-            )
-            hop = result.final
-            http["failure"] = result.failure
-            if hop is not None and hop.status is not None:
-                http["status_code"] = hop.status
-                http["headers"] = dict(hop.headers)
-                http["body_length"] = len(hop.body)
-                entry = hop.entry["response"]
-                http["title"] = entry.get("x_title", "")
-                http["x_body_sha256"] = entry.get("x_body_sha256")
-                tp = result.throughput()
-                if tp is not None and result.failure is None:
-                    http["download_kbit_s"] = tp["kbit_s"]
-        except TimeoutError:
-            http["failure"] = GENERIC_TIMEOUT
+    ready: dict[tuple[str, int], Ready] = {}
+    first: Ready | None = None
+    try:
+        await asyncio.gather(*(one(ip, port) for ip, port in endpoints))
+        # the GET goes on the first of the control's own addresses that answered
+        first = next((ready[(a, url_port)] for a in lookup.addrs if (a, url_port) in ready), None)
+    finally:
+        for r in ready.values():
+            if r is not first:
+                r.conn.close()
+    try:
+        http = await _http(
+            url,
+            cfg,
+            lookup,
+            trace,
+            ctx,
+            policy=policy,
+            headers=headers,
+            started=started,
+            first=first,
+        )
+    finally:
+        if first is not None:
+            first.conn.close()
 
     ip_info: dict[str, dict[str, int]] = {}
     for ip in {*(ip for ip, _ in requested), *lookup.addrs}:

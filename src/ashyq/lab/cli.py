@@ -79,9 +79,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = lsub.add_parser(
         "down",
-        help="remove every lab namespace and process left by earlier runs",
-        description="Remove the namespaces (and their processes) of earlier or crashed runs.",
+        help="remove lab namespaces and processes left by earlier runs",
+        description=(
+            "Remove the namespaces (and the processes in them) of earlier or crashed runs. "
+            "Labs whose owning process is still running are left alone unless --all."
+        ),
     )
+    p.add_argument("--all", action="store_true", help="also remove labs still in use")
     p.set_defaults(func=cmd_down)
 
     p = lsub.add_parser(
@@ -329,6 +333,6 @@ def cmd_down(args: argparse.Namespace) -> int:
     from ashyq.lab.netns import down
 
     _require()
-    removed = down()
+    removed = down(everything=args.all)
     print(f"removed {len(removed)} namespaces" + (": " + ", ".join(removed) if removed else ""))
     return 0

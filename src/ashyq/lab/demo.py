@@ -127,6 +127,16 @@ def run_demo(args: argparse.Namespace) -> int:
         )
 
     print(render_report(scenario, run.measured, verdicts, events))
+    if verdicts is not None:
+        from ashyq.lab.bench import compare, summarize
+
+        sm = summarize(compare(scenario, run.measured, verdicts))
+        print(
+            f"\nAgainst the ground truth: {sm.found_with_right_method} of {sm.blocked_cases} "
+            f"censored cases found with the right method, {sm.found_with_wrong_method} with "
+            f"another method, {sm.missed} missed; {sm.false_accusations} false accusations "
+            f"in {sm.cases - sm.blocked_cases} uncensored cases."
+        )
 
     if cli_has("web", "serve"):
         serve_dashboard(data, args)
@@ -178,8 +188,22 @@ def render_report(scenario, measured, verdicts, events) -> str:
     return "\n".join(lines)
 
 
+def _free_port(preferred: int) -> int:
+    import socket
+
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    return preferred
+
+
 def serve_dashboard(data: Path, args: argparse.Namespace) -> None:
-    url = f"http://127.0.0.1:{WEB_PORT}/"
+    port = _free_port(WEB_PORT)
+    url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -190,7 +214,7 @@ def serve_dashboard(data: Path, args: argparse.Namespace) -> None:
             "--data",
             str(data),
             "--listen",
-            f"127.0.0.1:{WEB_PORT}",
+            f"127.0.0.1:{port}",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

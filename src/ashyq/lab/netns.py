@@ -77,6 +77,7 @@ class Lab:
         self.procs: list[subprocess.Popen] = []
         self.state = STATE_ROOT / self.prefix.rstrip("-")
         self.state.mkdir(parents=True, exist_ok=True)
+        (self.state / "owner").write_text(str(os.getpid()))
         self._closed = False
         _OPEN.add(self)
 
@@ -206,15 +207,37 @@ def remove_namespace(ns: str) -> None:
     run(["ip", "netns", "del", ns], check=False)
 
 
-def down(prefix: str | None = None) -> list[str]:
-    """Remove leftovers of earlier runs (all lab namespaces, or those of one prefix)."""
+def owner_alive(prefix: str) -> bool:
+    """True while the process that made the run `prefix` is still running."""
+    try:
+        pid = int((STATE_ROOT / prefix.rstrip("-") / "owner").read_text())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def down(prefix: str | None = None, *, everything: bool = False) -> list[str]:
+    """Remove leftovers of earlier runs: lab namespaces (and their processes) whose run is
+    over, i.e. whose owner process has died. ``everything`` also removes running labs."""
     removed = []
     for ns in list_namespaces():
-        if PREFIX_RE.match(ns) and (prefix is None or ns.startswith(prefix)):
-            remove_namespace(ns)
-            removed.append(ns)
+        m = PREFIX_RE.match(ns)
+        if not m or (prefix is not None and not ns.startswith(prefix)):
+            continue
+        if not everything and owner_alive(m.group(0)):
+            continue
+        remove_namespace(ns)
+        removed.append(ns)
     if STATE_ROOT.is_dir():
         for d in STATE_ROOT.iterdir():
-            if prefix is None or d.name == prefix.rstrip("-"):
+            if prefix is not None and d.name != prefix.rstrip("-"):
+                continue
+            if everything or not owner_alive(d.name + "-"):
                 shutil.rmtree(d, ignore_errors=True)
     return removed

@@ -145,7 +145,7 @@ def _up(scenario: Scenario, lab: Lab, with_control: bool, CertAuthority) -> LabN
         lab.veth(inet, f"i{k}", f"100.64.{k}.1/30", c, f"c{k}u", f"100.64.{k}.2/30")
         ns_exec(c, ["ip", "route", "add", "default", "via", f"100.64.{k}.1"])
         ns_exec(inet, ["ip", "route", "add", f"10.{k}.0.0/16", "via", f"100.64.{k}.2"])
-        ns_exec(c, ["ip", "addr", "add", f"10.{k}.250.1/32", "dev", "lo"])
+        ns_exec(c, ["ip", "addr", "add", f"{planmod.blockpage_ip(k)}/32", "dev", "lo"])
     vantage_ns: dict[str, str] = {}
     for v in plan.vantages:
         c = censors[v.vantage.network]

@@ -10,7 +10,7 @@ Addresses (documentation and private ranges only, never routed outside the lab):
 * authoritative DNS: ``198.51.100.53`` (main node) and ``198.51.100.54`` (regional node)
 * control (test helper): ``198.51.100.10:8080``
 * network k (1-based): internet side ``100.64.k.1/30``, censor side ``100.64.k.2/30``,
-  blockpage server ``10.k.250.1``
+  blockpage server ``192.0.2.k`` (a documentation address, as "public" as the sites')
 * vantage j (1-based, in network k): ``10.k.j.2/24``, its gateway/resolver ``10.k.j.1``
 """
 
@@ -85,6 +85,11 @@ class Plan:
     @property
     def control_url(self) -> str:
         return f"http://{CONTROL_IP}:{CONTROL_PORT}/"
+
+
+def blockpage_ip(k: int) -> str:
+    """The blockpage server of network `k`, on its censor router."""
+    return f"192.0.2.{k}"
 
 
 def make_plan(scenario: Scenario) -> Plan:
@@ -207,7 +212,7 @@ def active_rules(plan: Plan, network_id: str, when: dt.datetime) -> list[tuple[R
 def censor_nft(plan: Plan, network_id: str, when: dt.datetime) -> str:
     """The nftables ruleset of one censor router at one moment of the scenario clock."""
     k = plan.network_index[network_id]
-    blockpage = f"10.{k}.250.1"
+    blockpage = blockpage_ip(k)
     filt = [
         f"    ip daddr {CONTROL_IP} tcp dport {CONTROL_PORT} accept",
         f"    ip saddr {CONTROL_IP} tcp sport {CONTROL_PORT} accept",
@@ -308,7 +313,7 @@ def censor_policy(
 ) -> dict[str, Any]:
     """The middlebox policy of one censor router at one moment of the scenario clock."""
     k = plan.network_index[network_id]
-    blockpage = f"10.{k}.250.1"
+    blockpage = blockpage_ip(k)
     dns_rules: list[dict[str, Any]] = []
     tcp_rules: list[dict[str, Any]] = [
         {"action": "blockpage", "dst": [f"{blockpage}/32"]},

@@ -253,6 +253,13 @@ async def measure(
             state.control_failure = state.control_failure or GENERIC_TIMEOUT
         if state.http_failure is None and (state.fetch is None or state.fetch.failure is None):
             state.http_failure = GENERIC_TIMEOUT
+        if state.fetch is not None:
+            for hop in state.fetch.hops:  # the hop cut short
+                if hop.entry.get("t") is None:
+                    hop.failure = hop.failure or GENERIC_TIMEOUT
+                    hop.entry["t"] = trace.now()
+                    hop.entry["failure"] = hop.failure
+            state.fetch.failure = state.fetch.failure or GENERIC_TIMEOUT
     return build_measurement(url, cfg, started, time.monotonic() - t_begin, trace, state)
 
 

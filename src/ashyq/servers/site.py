@@ -35,7 +35,9 @@ Interface (stable):
     server.requests -> list[(host, path)]   # requests served, in order
     server.stop()
 
-Every response carries ``Connection: close`` (one request per connection).
+Every response carries ``Connection: close`` (one request per connection). ``server.sites`` may
+be changed while running (e.g. to add a redirect that needs the bound port); with ``ca=``,
+certificates are issued only for the hosts given at construction.
 
 Command line (JSON config with the same keys; certificate paths in "tls"):
 

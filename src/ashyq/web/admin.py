@@ -46,6 +46,8 @@ async def login_post(request: web.Request) -> web.Response:
     target = _safe_next(form.get("next"))
     ok = await asyncio.to_thread(check_login, request.app, name, password)
     if not ok:
+        if len(_FAILED_LOGINS) > 10_000:  # many names guessed: start counting afresh
+            _FAILED_LOGINS.clear()
         failures = _FAILED_LOGINS.get(name, 0) + 1
         _FAILED_LOGINS[name] = failures
         await asyncio.sleep(min(5.0, 0.2 * failures))  # slow down guessing

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import duckdb
@@ -21,6 +21,7 @@ from ashyq.web.regions import KZ_REGIONS
 
 T = TypeVar("T")
 MAX_EXPORT_ROWS = 200_000
+MAX_RAW_SHOWN = 500_000  # characters of raw JSON shown on the page; the download has it all
 MAX_RECENT = 100  # ended events listed on the overview
 MAX_SHOWN_EVENTS = 300  # on the page; the CSV export has them all
 MAX_QUERIED_EVENTS = 5_000
@@ -50,9 +51,12 @@ def parse_when(value: str | None, *, end_of_day: bool = False) -> datetime | Non
         if len(text) == 10:
             day = datetime.strptime(text, "%Y-%m-%d")
             return day + timedelta(days=1) if end_of_day else day
-        return datetime.fromisoformat(text.replace(" ", "T").removesuffix("Z"))
-    except ValueError:
+        moment = datetime.fromisoformat(text.replace(" ", "T").removesuffix("Z"))
+    except (ValueError, OverflowError):
         raise HttpError(400, f"not a date: {text[:40]!r} (use YYYY-MM-DD)") from None
+    if moment.tzinfo is not None:  # an explicit offset: compare in UTC like the store
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def parse_network(value: str | None) -> str | None:
@@ -255,6 +259,7 @@ async def events_page(request: web.Request) -> web.Response:
         request,
         "events.html",
         events=evs,
+        total=len(newest),
         truncated=truncated,
         chart=chart,
         shown=shown,
@@ -364,13 +369,26 @@ def network_history(
     return out
 
 
-def recent_of(con: duckdb.DuckDBPyConnection, target: str, now: datetime) -> list[dict[str, Any]]:
-    """The 50 newest verdicts of a target: look at the last days first (the store is in time
-    order, so DuckDB reads only the newest row groups), widen only when that is not enough."""
-    for days in (2, 14, None):
+def recent_of(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    now: datetime,
+    hourly: list[dict[str, Any]] | None = None,
+    count: int = 50,
+) -> list[dict[str, Any]]:
+    """The newest verdicts of a target. The hourly counts say from which hour on there are
+    enough of them, so DuckDB reads only the newest row groups of the time-ordered store;
+    without counts, look at the last day first and widen only when that is not enough."""
+    if hourly:
+        seen = 0
+        for row in sorted(hourly, key=lambda r: r["hour"], reverse=True):
+            seen += int(row["total"] or 0)
+            if seen >= count:
+                return queries.recent_measurements(con, target, count, since=row["hour"])
+    for days in (1, 7, None):
         since = now - timedelta(days=days) if days else None
-        rows = queries.recent_measurements(con, target, 50, since=since)
-        if len(rows) >= 50 or days is None:
+        rows = queries.recent_measurements(con, target, count, since=since)
+        if len(rows) >= count or days is None:
             return rows
     return []
 
@@ -380,24 +398,37 @@ async def target_page(request: web.Request) -> web.Response:
     assert target is not None
     days = parse_days(request.query.get("days"), 30, 120)
     now = now_utc()
-    since = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         from ashyq.web.aggregates import usable
 
         agg = usable(con)
+        end = now
+        since = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+        hourly = queries.target_hourly(con, target, since, agg)
+        if not hourly:  # nothing recent: show the days up to the target's last measurement
+            last = queries.last_time_of(con, target)
+            if last is None:
+                return {"missing": True}
+            end = last
+            since = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+            hourly = queries.target_hourly(con, target, since, agg)
         return {
+            "missing": False,
+            "end": end,
+            "since": since,
             "events": queries.events(
                 con, queries.EventFilter(since=since, target=target), limit=500
             ),
-            "hourly": queries.target_hourly(con, target, since, agg),
-            "recent": recent_of(con, target, now),
-            "aggregate": agg,
+            "hourly": hourly,
+            "recent": recent_of(con, target, end, hourly),
         }
 
     data = await in_store(request, work)
+    if data["missing"]:
+        raise HttpError(404, f"no measurements of {target}")
     hourly = data["hourly"]
-    history = network_history(hourly, since, days)
+    history = network_history(hourly, data["since"], days)
     heat = heatmap.build(
         [
             (r["hour"], r["total"], int(r["blocked"]) + int(r["throttled"]) + int(r["down"]))
@@ -405,13 +436,12 @@ async def target_page(request: web.Request) -> web.Response:
         ],
         last_days=14,
     )
-    if not hourly and not data["recent"] and not data["events"]:
-        raise HttpError(404, f"no measurements of {target} in the last {days} days")
     return render(
         request,
         "target.html",
         target=target,
         days=days,
+        until=data["end"],
         events=sorted(data["events"], key=lambda e: e["start"], reverse=True),
         history=history,
         heat=heat,
@@ -444,6 +474,8 @@ async def measurement_page(request: web.Request) -> web.Response:
     if data["row"] is None:
         raise HttpError(404, "no such measurement")
     raw = await asyncio.to_thread(store.measurement, uid)
+    raw_json = json.dumps(raw, indent=2, ensure_ascii=False) if raw is not None else None
+    raw_cut = raw_json is not None and len(raw_json) > MAX_RAW_SHOWN
     return render(
         request,
         "measurement.html",
@@ -451,9 +483,24 @@ async def measurement_page(request: web.Request) -> web.Response:
         verdicts=data["verdicts"],
         verdict=data["verdicts"][0] if data["verdicts"] else None,
         cmp=compare(raw) if raw is not None else None,
-        raw_json=json.dumps(raw, indent=2, ensure_ascii=False) if raw is not None else None,
+        raw_json=raw_json[:MAX_RAW_SHOWN] if raw_json is not None else None,
+        raw_cut=raw_cut,
         sha256=sha256_of(raw) if raw is not None else None,
     )
+
+
+async def measurement_json(request: web.Request) -> web.Response:
+    """The raw measurement, exactly the bytes the published SHA-256 covers, as a download."""
+    uid = request.match_info["uid"]
+    if len(uid) > 200:
+        raise HttpError(400, "measurement id too long")
+    raw = await asyncio.to_thread(request.app[STORE_KEY].measurement, uid)
+    if raw is None:
+        raise HttpError(404, "no such measurement")
+    response = web.Response(body=canonical_json(raw), content_type="application/json")
+    name = "".join(c for c in uid if c.isalnum() or c in "._-")[:100] or "measurement"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -467,5 +514,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/export/events.csv", events_csv)
     app.router.add_get("/export/measurements.csv", measurements_csv)
     app.router.add_get("/targets/{target}", target_page)
+    app.router.add_get("/measurements/{uid}.json", measurement_json)
     app.router.add_get("/measurements/{uid}", measurement_page)
     app.router.add_get("/healthz", healthz)

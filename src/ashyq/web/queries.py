@@ -206,6 +206,14 @@ def target_hourly(
     return _rows(con.execute(sql, [target, since]))
 
 
+def last_time_of(con: duckdb.DuckDBPyConnection, target: str) -> datetime | None:
+    """When the target was last measured (any network)."""
+    row = con.execute(
+        "SELECT max(measurement_start_time) FROM verdicts WHERE current AND target = ?", [target]
+    ).fetchone()
+    return row[0] if row else None
+
+
 def recent_measurements(
     con: duckdb.DuckDBPyConnection,
     target: str | None,
