@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,11 @@ async def run(url: str, clients: int, batch: int, seconds: float, single: bool) 
     return sum(counts)
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
@@ -153,12 +159,24 @@ def main() -> None:
         acked = asyncio.run(run(url, args.clients, args.batch, args.seconds, args.single))
         elapsed = time.monotonic() - started
     finally:
+        main_cpu = _cpu_seconds(proc.pid)
         proc.terminate()
         proc.wait(120)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = usage.ru_utime + usage.ru_stime  # the collector and its loader process
     store = Store.open(data)
     store.sync()
     stored = store.stats()["measurements"]
     mode = "single submissions" if args.single else f"batches of {args.batch}"
+    print(
+        f"collector CPU: {server_cpu:.1f} s for {acked:,} measurements "
+        f"({server_cpu / max(acked, 1) * 1e6:.0f} us each, acknowledging and loading into the "
+        f"tables with verdicts); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    print(
+        f"  of which the HTTP process (validate, archive, fsync, acknowledge): {main_cpu:.1f} s "
+        f"({main_cpu / max(acked, 1) * 1e6:.0f} us each, including start-up)"
+    )
     print(
         f"{acked:,} measurements acknowledged in {elapsed:.1f} s: {acked / elapsed:,.0f}/s "
         f"({mode}, {args.clients} clients); {stored:,} in the store afterwards"

@@ -10,6 +10,7 @@ episodes; then times `Store.recompute_events()` (SQL runs + outage buckets + mer
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -79,18 +80,22 @@ def main() -> None:
             )
             con.execute("CHECKPOINT")
         rows = con.execute("SELECT count(*) FROM verdicts").fetchone()[0]
+    what = "reused" if args.reuse else f"generated in {time.monotonic() - started:.1f} s:"
     print(
-        f"generated {rows:,} verdict rows in {time.monotonic() - started:.1f} s "
-        f"({nets} networks x {targets} targets x {steps} rounds)",
+        f"{rows:,} verdict rows {what} ({nets} networks x {targets} targets x {steps} rounds)",
         file=sys.stderr,
     )
     started = time.monotonic()
+    cpu = time.process_time()
     n = store.recompute_events()
     elapsed = time.monotonic() - started
+    cpu = time.process_time() - cpu
+    load = os.getloadavg()[0]
     kinds = store.query("SELECT kind, scope, count(*) AS n FROM events GROUP BY ALL ORDER BY ALL")
     print(f"events: {n:,} " + ", ".join(f"{k['kind']}/{k['scope']} {k['n']}" for k in kinds))
     print(
-        f"{rows:,} verdict rows -> {n:,} events in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s)"
+        f"{rows:,} verdict rows -> {n:,} events in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s;"
+        f" {cpu:.1f} s of CPU on {os.cpu_count()} cores, load average {load:.1f})"
     )
     print(
         f"command: .venv/bin/python bench/events/bench_events.py --rows {args.rows}"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 PY = sys.executable
+CPU_SECONDS: list[float] = []  # CPU time of each probe run (start-up included)
 
 
 def start(cmd: list[str], pattern: str) -> tuple[subprocess.Popen[str], int]:
@@ -67,9 +70,13 @@ def verdicts(ms: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str | None]]
 def run(listfile: Path, out: Path, common: list[str], extra: list[str]) -> tuple[float, float]:
     """Run the probe; return (seconds measuring, as the probe reports it; wall-clock seconds)."""
     t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [PY, "-m", "ashyq", "probe", "--list", str(listfile), "-o", str(out), "--no-progress"]
     proc = subprocess.run([*cmd, *common, *extra], check=True, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    CPU_SECONDS.append(cpu)
     m = re.search(r"measured \d+ URL\(s\) in ([\d.]+) s", proc.stderr)
     return (float(m.group(1)) if m else wall), wall
 
@@ -83,6 +90,9 @@ def main() -> int:
     ap.add_argument("--urls", type=int, default=500)
     ap.add_argument("--delay", type=float, default=0.05)
     ap.add_argument("--no-control", action="store_true", help="measure without the control")
+    ap.add_argument(
+        "--concurrency", type=int, help="for the concurrent run (default: the probe's default)"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ashyq-bench-probe-"))
     (tmp / "zone.json").write_text(json.dumps({"*.bench.test": ["127.0.0.1"]}))
@@ -152,7 +162,13 @@ def main() -> int:
         ]
         listfile.write_text("\n".join(rows) + "\n")
         t_seq, w_seq = run(listfile, tmp / "seq.jsonl", common, ["--concurrency", "1"])
-        t_par, w_par = run(listfile, tmp / "par.jsonl", common, [])
+        par_args = ["--concurrency", str(args.concurrency)] if args.concurrency else []
+        par_label = (
+            f"--concurrency {args.concurrency}"
+            if args.concurrency
+            else "default concurrency (16, 2 per host)"
+        )
+        t_par, w_par = run(listfile, tmp / "par.jsonl", common, par_args)
         seq, par = load(tmp / "seq.jsonl"), load(tmp / "par.jsonl")
         assert len(seq) == len(par) == args.urls, (len(seq), len(par))
         same = sum(1 for u in seq if key_facts(seq[u]) == key_facts(par[u]))
@@ -166,12 +182,17 @@ def main() -> int:
             f"({args.urls / t_seq:.1f} URL/s)"
         )
         print(
-            f"default concurrency (16, 2 per host): {t_par:.1f} s measuring, {w_par:.1f} s wall "
+            f"{par_label}: {t_par:.1f} s measuring, {w_par:.1f} s wall "
             f"({args.urls / t_par:.1f} URL/s)"
         )
         print(
             f"speed-up: {t_seq / t_par:.1f}x measuring ({w_seq / w_par:.1f}x wall-clock, which "
             "includes the interpreter start-up of each run)"
+        )
+        print(
+            f"probe CPU time (user+system, start-up included): {CPU_SECONDS[0]:.1f} s one at a "
+            f"time, {CPU_SECONDS[1]:.1f} s concurrently; load average now "
+            f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
         print(
             f"successful fetches: {ok}/{args.urls}; same verdict-relevant observations in both "

@@ -111,3 +111,17 @@ def test_only_the_urls_port_counts(ctx):
     )
     v = judge(m, context=ctx)
     assert (v.status, v.method) == ("blocked", "tcp.timeout")
+
+
+def test_tls_failure_after_client_hello_from_network_events(ctx):
+    m = make_wc(tls_failure="generic_timeout_error")
+    m["test_keys"]["network_events"] = [
+        {"operation": "connect", "address": "93.184.216.34:443", "t": 0.1},
+        {"operation": "write", "address": "93.184.216.34:443", "num_bytes": 517, "t": 0.2},
+        {"operation": "read", "address": "93.184.216.34:443", "failure": "generic_timeout_error"},
+    ]
+    v = judge(m, context=ctx)
+    assert v.method == "tls.timeout"
+    assert any(
+        "right after the ClientHello (517 bytes sent, nothing received)" in e for e in v.evidence
+    )

@@ -80,3 +80,16 @@ def test_small_quick_pages_are_not_speed_tests(ctx):
     small = {"bytes": 3000, "seconds": 0.4, "kbit_s": 60.0, "samples": []}
     v = judge(make_wc(throughput=small, control_kbit_s=50_000), context=ctx)
     assert v.status == "ok"
+
+
+def test_a_slow_network_is_not_a_throttled_site(ctx):
+    # every site on this network downloads at ~1 Mbit/s while the control gets 50 Mbit/s:
+    # the network is slow, no site is singled out
+    ms = [
+        make_wc(f"https://site{i}.kz/", throughput=tp(1000 + i), control_kbit_s=50_000)
+        for i in range(5)
+    ]
+    assert all(v.status == "ok" for v in judge_all(ms, context=ctx))
+    # one site far below the others on the same network is throttled
+    slow = make_wc("https://azattyq.org/", throughput=tp(40), control_kbit_s=50_000)
+    assert judge_all([*ms, slow], context=ctx)[-1].status == "throttled"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ashyq.claims.checks import check_stored
+from ashyq.claims.checks import check_stored, claims_for_event
 from ashyq.claims.extract import extract_report
 from ashyq.claims.link import link_claim
 from ashyq.claims.storage import list_claims, save_report
@@ -160,3 +160,40 @@ def test_a_named_provider_limits_the_check_to_its_networks(store):
     links = {link.claim_id: link for link in check_stored(store)}
     assert links[kt].status == "corroborated"  # the verdicts are from AS9198
     assert links[kc].status == "no_data"
+
+
+def test_claims_for_an_event(store):
+    ids = save_all(store)
+    (fb_event,) = [e for e in store.events() if e["kind"] == "blocking"]
+    related = claims_for_event(store, fb_event)
+    assert [c["claim_id"] for c in related] == [ids["fb"]]
+    assert related[0]["link_status"] == "corroborated"
+    yt = next(link for link in check_stored(store) if link.claim_id == ids["yt"])
+    assert yt.status == "contradicted"
+
+
+def test_a_file_from_before_the_provider_columns_is_upgraded(tmp_path):
+    import duckdb
+
+    from ashyq.claims import db
+
+    data = tmp_path / "d"
+    Store.open(data)
+    old_ddl = db.ddl("claims").split("    isps")[0].rstrip().rstrip(",") + "\n);"
+    con = duckdb.connect(str(data / "ashyq.duckdb"))
+    con.execute(old_ddl)
+    con.close()
+    reader = Store.open(data, read_only=True)
+    assert list_claims(reader) == []  # older columns only: still readable
+    save_report(Store.open(data), extract_report(REPORTS["fb"], None))
+    (claim,) = list_claims(reader)
+    assert claim["asns"] == [] and claim["targets"] == ["facebook"]
+
+
+def test_extract_json_ids_are_the_stored_ids(tmp_path, capsys):
+    report = tmp_path / "r.txt"
+    report.write_text(REPORTS["fb"], encoding="utf-8")
+    data = tmp_path / "d"
+    assert main(["claims", "extract", str(report), "--save", "--data", str(data)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["claim_id"] for c in doc["claims"]] == [c["claim_id"] for c in list_claims(data)]

@@ -275,3 +275,37 @@ def test_wasnt_affected_is_not_affected():
         PUBLISHED,
     ).claims
     assert c.not_affected == ["twitter"] and c.date == "2024-03-05"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "С 9 по 12 мая в Актобе не работал Telegram.",
+        "Ақтөбеде 9-12 мамыр аралығында Telegram бұғатталды.",
+        "Telegram was blocked in Aktobe from 9 to 12 May.",
+        "حجب تيليغرام في أكتوبي من 9 إلى 12 مايو.",
+    ],
+)
+def test_a_range_of_days_starts_the_claim(text):
+    (c,) = extract_report(text, dt.date(2024, 6, 1)).claims
+    assert (c.date, c.places, c.targets) == ("2024-05-09", ["Aktobe"], ["telegram"])
+
+
+def test_mobile_internet_after_an_evening_hour():
+    (c,) = extract_report(
+        "Алматы мен Астанада 3G және 4G интернет 19:00-ден кейін жұмыс істемеді.", PUBLISHED
+    ).claims
+    assert (c.kind, c.targets, c.places) == ("outage", ["mobile_internet"], ["Almaty", "Astana"])
+
+
+def test_arabic_could_not_reach_on_a_weekday():
+    (c,) = extract_report(
+        "قال مستخدمون في كازاخستان إنهم لم يتمكنوا من الوصول إلى فيسبوك وإنستغرام مساء الخميس.",
+        PUBLISHED,
+    ).claims
+    assert (c.kind, c.targets, c.scope, c.date) == (
+        "blocking",
+        ["facebook", "instagram"],
+        "national",
+        "2024-02-29",
+    )

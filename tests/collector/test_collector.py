@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,6 +91,11 @@ def test_ooni_report_flow_tokens_and_errors(collector: Collector, tmp_path: Path
     )
     assert status == 200 and body["added"] == 3
     assert post(url + "/api/v1/measurements", {"measurements": {"a": 1}}, token=token)[0] == 400
+    status, body = post(url + "/api/v1/measurements", [0] * 10_001, token=token)
+    assert status == 413 and "at most" in body["error"]
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url + "/report", timeout=10)  # GET where only POST is served
+    assert info.value.code == 405 and "error" in json.loads(info.value.read())
 
     # everything acknowledged reaches the tables; the collector keeps running
     assert wait_for(lambda: Store.open(data, read_only=True).stats()["measurements"] == 5)

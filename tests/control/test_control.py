@@ -231,3 +231,41 @@ def test_cli_serve_bad_listen(capsys):
     with pytest.raises(SystemExit):
         main(["control", "serve", "--listen", "nonsense:port"])
     assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_request_time_bound(net):
+    """A site slower than the request's time bound: the answer comes anyway, with a timeout."""
+    cfg = ControlConfig(resolver=net["dns"].address, lab=True, request_timeout=0.4)
+    port = net["http"].port
+    with ControlServer(cfg) as ctl:
+        t = time.monotonic()
+        status, c = post(ctl.url, request(f"http://slow.test:{port}/", [f"127.0.0.1:{port}"]))
+        elapsed = time.monotonic() - t
+    assert status == 200 and elapsed < 5
+    check_response(c)
+    assert c["tcp_connect"][f"127.0.0.1:{port}"]["status"] is True
+    assert c["http_request"]["failure"] == "generic_timeout_error"
+
+
+def test_request_body_in_pieces(net):
+    """A request sent in several TCP segments (chunked) is read whole."""
+    import http.client
+
+    port = net["http"].port
+    body = json.dumps(request(f"http://site.test:{port}/", [f"127.0.0.1:{port}"]))
+    body = body[:-1] + ', "padding": "' + "x" * 6000 + '"}'
+    with ControlServer(ControlConfig(resolver=net["dns"].address, lab=True)) as ctl:
+        conn = http.client.HTTPConnection("127.0.0.1", ctl.port, timeout=20)
+        conn.putrequest("POST", "/")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        for i in range(0, len(body), 1000):
+            piece = body[i : i + 1000].encode()
+            conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            time.sleep(0.01)
+        conn.send(b"0\r\n\r\n")
+        resp = conn.getresponse()
+        answer = json.loads(resp.read())
+    assert resp.status == 200, answer
+    assert answer["http_request"]["title"] == "Site"

@@ -214,3 +214,36 @@ def test_sql_runs_match_the_reference_implementation(store: Store) -> None:
         for g in py_goods
         if (g.country, g.target) in relevant
     )
+
+
+def test_nationwide_shutdown_is_one_national_outage(store: Store) -> None:
+    rows = []
+    for asn, region in [("AS9198", "Almaty"), ("AS21299", "Almaty"), ("AS48716", "Shymkent")]:
+        for tg in ["a.kz", "b.kz", "gov.kz", "facebook.com"]:
+            rows += series(tg, asn, region, T0, 30, H, range(8, 20), method="tcp.timeout")
+    insert(store, rows)
+    [e] = store.events()
+    assert (e["kind"], e["scope"], e["target"]) == ("outage", "national", None)
+    assert e["asns"] == ["AS21299", "AS48716", "AS9198"]
+    assert _t(e["start"]) == T0 + 8 * H and _t(e["end"]) == T0 + 19 * H
+    assert e["measurement_uids"]
+
+
+def test_one_round_where_everything_fails_is_an_outage_not_blocking(store: Store) -> None:
+    targets = [f"site{k}.kz" for k in range(7)]
+    rows = []
+    for tg in targets:
+        bad = {0, 1, 2, 3} if tg == "site0.kz" else {3}  # site0 blocked from the start
+        rows += series(tg, "AS9198", "Shymkent", T0, 4, 4 * H, bad, method="dns.timeout")
+        rows += series(tg, "AS29355", "Almaty", T0, 4, 4 * H, set())
+    insert(store, rows)
+    events = store.events()
+    assert [(e["kind"], e["target"]) for e in events] == [
+        ("blocking", "site0.kz"),
+        ("outage", None),
+    ]
+    blocking, outage = events
+    # site0's blocking is what was seen before the outage round; nothing good came after it
+    assert blocking["measurements"] == 3 and blocking["end"] is None
+    assert blocking["networks"][0]["last_bad"] == "2024-05-09 08:00:00"
+    assert _t(outage["start"]) == T0 + 12 * H and outage["end"] is None

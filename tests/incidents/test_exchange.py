@@ -135,3 +135,9 @@ def test_formula_cells_are_guarded_on_export(tmp_path, capsys):
     assert main(["incidents", "import", str(path), "--data", str(tmp_path / "d2")]) == 0
     (inc,) = list_incidents(tmp_path / "d2")
     assert inc.complainant == '=HYPERLINK("http://x")'
+
+
+def test_export_to_an_impossible_path_is_a_user_error(tmp_path, capsys):
+    target = tmp_path / "missing-dir" / "out.csv"
+    assert main(["incidents", "export", "--data", str(tmp_path / "d"), "-o", str(target)]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -145,6 +145,16 @@ def test_anonymous_report_and_python_interface(tmp_path):
             {"platform": "x", "type": "call_flood", "when": "2024-01", "precision": "day"},
             "precision",
         ),
+        (
+            {
+                "platform": "x",
+                "type": "locked_out",
+                "when": "2024-01",
+                "account": "bob",
+                "account_hashed": "true",
+            },
+            "account",
+        ),
     ],
 )
 def test_bad_fields_are_named(fields, message):
@@ -226,3 +236,84 @@ def test_read_only_store_lists_without_writing(tmp_path):
     reader = Store.open(tmp_path / "d", read_only=True)
     assert list_incidents(reader) == []
     assert list_claims(reader) == []
+
+
+def test_form_text_fields_are_split():
+    inc = incident_from_fields(
+        {
+            "platform": "WhatsApp",
+            "type": "message_flood",
+            "when": "2024-03-14",
+            "country_codes": "gb us, GB",
+            "prefixes": "+44 1;+44",
+            "numbers": "+1 202 555 0101",
+        }
+    )
+    assert inc.country_codes == ["GB", "US"]
+    assert inc.prefixes == ["+44", "+1"]
+    assert inc.numbers == ["+1 202 555 0101"]
+
+
+def test_add_incident_on_an_open_connection(tmp_path):
+    import duckdb
+
+    data = tmp_path / "d"
+    Store.open(data)
+    con = duckdb.connect(str(data / "ashyq.duckdb"))
+    try:
+        inc = incident_from_fields(
+            {"platform": "telegram", "type": "call_flood", "when": "2024-01-01T10"}
+        )
+        incident_id = add_incident(con, inc)
+        assert [i.incident_id for i in list_incidents(con)] == [incident_id]
+    finally:
+        con.close()
+    assert (data / "journal" / "incidents.jsonl").read_text().count(incident_id) == 1
+    assert get_incident(data, incident_id).precision == "hour"
+
+
+def test_list_filters_and_bad_bounds(tmp_path, capsys):
+    data = str(tmp_path / "d")
+    for when in ("2024-01-10", "2024-03-10"):
+        assert (
+            main(
+                [
+                    "incidents",
+                    "add",
+                    "--data",
+                    data,
+                    "--platform",
+                    "whatsapp",
+                    "--type",
+                    "call_flood",
+                    "--when",
+                    when,
+                ]
+            )
+            == 0
+        )
+    capsys.readouterr()
+    assert (
+        main(["incidents", "list", "--data", data, "--since", "2024-02", "--format", "json"]) == 0
+    )
+    assert [i["when"] for i in json.loads(capsys.readouterr().out)] == ["2024-03-10"]
+    assert main(["incidents", "list", "--data", data, "--since", "last week"]) == 2
+    assert "--since" in capsys.readouterr().err
+    assert main(["claims", "list", "--data", data, "--until", "soon"]) == 2
+
+
+def test_a_form_gets_every_error_at_once():
+    from ashyq.incidents.model import field_errors
+
+    errors = field_errors(
+        {
+            "platform": "",
+            "type": "hacked",
+            "when": "14/03/2024",
+            "prefixes": "x1",
+            "person": "A. Person",
+        }
+    )
+    assert set(errors) == {"platform", "type", "when", "prefixes"}
+    ok = {"platform": "WhatsApp", "type": "locked_out", "when": "2024-03-14"}
+    assert field_errors(ok) == {}

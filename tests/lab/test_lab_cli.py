@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from lab_clients import lab_skip_reason
@@ -32,6 +34,8 @@ def test_unknown_scenario_is_a_user_error(capsys):
     assert main(["lab", "run", "kz-1999"]) == 2
     assert "no scenario 'kz-1999'" in capsys.readouterr().err
     assert main(["lab", "run", "kz-2019-05-09", "--clock-step", "soon"]) == 2
+    assert main(["lab", "up", "kz-2019-05-09", "--at", "noon"]) == 2
+    assert "--at: not an ISO 8601 time" in capsys.readouterr().err
 
 
 def test_lab_group_without_subcommand_shows_help(capsys):
@@ -116,3 +120,31 @@ def test_sigterm_removes_the_lab():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.lab
+def test_run_writes_real_measurements_on_the_scenario_clock(tmp_path, capsys):
+    if lab_skip_reason():
+        pytest.skip(lab_skip_reason())
+    from ashyq.lab.network import cli_has
+
+    if not (cli_has("probe") and cli_has("control", "serve")):
+        pytest.skip("the probe and the control are not available")
+    out = tmp_path / "m.jsonl"
+    tiny = str(Path(__file__).with_name("tiny.toml"))
+    # --clock-step 1h samples 10:00, 11:00, 12:00 instead of the file's 10:00, 12:00
+    assert main(["lab", "run", tiny, "--output", str(out), "--clock-step", "1h"]) == 0
+    ms = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(ms) == 6
+    seen = {(m["input"], m["measurement_start_time"]) for m in ms}
+    for hour in (10, 11, 12):
+        for url in ("https://open.kz/", "https://closed.kz/"):
+            assert (url, f"2024-03-01 {hour}:00:00") in seen
+    for m in ms:
+        assert m["probe_asn"] == "AS9198" and m["probe_cc"] == "KZ"
+        assert m["annotations"]["region"] == "Almaty"
+        assert m["probe_ip"] == "127.0.0.1"
+        failures = {q.get("failure") for q in m["test_keys"].get("queries") or []}
+        lied = m["input"] == "https://closed.kz/" and m["measurement_start_time"] >= "2024-03-01 11"
+        assert ("dns_nxdomain_error" in failures) == lied, (m["input"], failures)
+    assert "6 measurements" in capsys.readouterr().err

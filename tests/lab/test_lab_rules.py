@@ -127,9 +127,9 @@ def test_throttling_by_sni_is_near_130_kbit(net):
     assert r.outcome == "ok" and len(r.data) > 40_000
     kbit = len(r.data) * 8 / 1000 / r.seconds
     assert 80 < kbit < 150, kbit
-    fast = in_vp(net, ALMATY, fetch, ip(net, "ok.kz"), "ok.kz", cafile=str(net.ca_file))
+    fast = in_vp(net, ALMATY, fetch, ip(net, "big.kz"), "big.kz", cafile=str(net.ca_file))
     assert fast.outcome == "ok"
-    assert len(fast.data) * 8 / 1000 / fast.seconds > 1000
+    assert len(fast.data) * 8 / 1000 / fast.seconds > 4 * 130  # other names: not paced
 
 
 def test_region_shutdown_cuts_one_region_only(net):
@@ -162,7 +162,7 @@ def test_region_throttle_with_tc_tbf(net, rules_scenario):
     t0, t1 = rules_scenario.times()
     ca = str(net.ca_file)
     before = in_vp(net, ASTANA, fetch, ip(net, "big.kz"), "big.kz", cafile=ca)
-    assert before.outcome == "ok" and len(before.data) * 8 / 1000 / before.seconds > 2000
+    assert before.outcome == "ok" and len(before.data) * 8 / 1000 / before.seconds > 3 * 256
     try:
         net.apply(t1)
         shaped = in_vp(net, ASTANA, fetch, ip(net, "big.kz"), "big.kz", cafile=ca, timeout=20)
@@ -171,10 +171,10 @@ def test_region_throttle_with_tc_tbf(net, rules_scenario):
         net.apply(t0)
     assert shaped.outcome == "ok" and len(shaped.data) > 60_000
     kbit = len(shaped.data) * 8 / 1000 / shaped.seconds
-    assert 150 < kbit < 300, kbit  # tbf at 256 kbit/s, headers and TLS included
-    assert len(other.data) * 8 / 1000 / other.seconds > 2000  # another region: untouched
+    assert 120 < kbit < 300, kbit  # tbf at 256 kbit/s, headers and TLS included
+    assert len(other.data) * 8 / 1000 / other.seconds > 3 * 256  # another region: untouched
     after = in_vp(net, ASTANA, fetch, ip(net, "big.kz"), "big.kz", cafile=ca)
-    assert len(after.data) * 8 / 1000 / after.seconds > 2000  # the limit is lifted
+    assert len(after.data) * 8 / 1000 / after.seconds > 3 * 256  # the limit is lifted
 
 
 # ---- what is not censorship: the same for the control (in the internet namespace)
@@ -225,3 +225,28 @@ def test_cdn_answers_differ_by_region(net):
     for vp, (_, answers) in ((ALMATY, almaty), (ASTANA, astana)):
         r = in_vp(net, vp, fetch, answers[0], "cdn.kz", cafile=ca)
         assert r.outcome == "ok" and r.data.startswith(b"HTTP/1.1 200")
+
+
+def test_middlebox_survives_garbage_and_half_hellos(net):
+    """Hostile or broken clients neither crash the middlebox nor block others."""
+    import os
+    import socket
+
+    addr = ip(net, "stall.kz")  # redirected through the middlebox
+
+    def abuse() -> None:
+        for payload in (os.urandom(3000), b"\x16\x03\x01\x40\x00" + os.urandom(100), b"GET /"):
+            with socket.create_connection((addr, 443), timeout=2) as s:
+                s.sendall(payload)
+                s.shutdown(socket.SHUT_WR)
+                s.settimeout(6)
+                try:
+                    while s.recv(65536):
+                        pass
+                except OSError:
+                    pass
+
+    in_vp(net, ALMATY, abuse)
+    r = in_vp(net, ALMATY, fetch, addr, "ok.kz", cafile=str(net.ca_file))
+    assert r.outcome == "ok", r.detail
+    assert "Traceback" not in net.lab.log_tail("middlebox-kt.log", 200)

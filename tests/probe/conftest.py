@@ -35,6 +35,7 @@ class Lab:
     evil: SiteServer  # HTTPS with a certificate from an unknown (interception) CA
     silent: SiteServer  # accepts connections, never answers
     hello_reset: SiteServer  # reads the first bytes (ClientHello), then RST
+    accept_reset: SiteServer  # RST as soon as the connection is accepted
     control: ControlServer
     closed_port: int
 
@@ -77,7 +78,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     servers: list = []
     dns = DNSServer(
         {h: ["127.0.0.1"] for h in HOSTS}
-        | {"nx.test": "NXDOMAIN", "dual.test": ["127.0.0.1", "::1"]}
+        | {"nx.test": "NXDOMAIN", "dual.test": ["127.0.0.1", "::1"], "hole.test": "SILENT"}
     )
     dns.start()
     servers.append(dns)
@@ -113,13 +114,27 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     hello_reset = SiteServer({}, behaviour="reset_after_hello")
     hello_reset.start()
     servers.append(hello_reset)
+    accept_reset = SiteServer({}, behaviour="reset")
+    accept_reset.start()
+    servers.append(accept_reset)
     control = ControlServer(
         ControlConfig(resolver=dns.address, lab=True, ca_file=str(ca_file), step_timeout=1.5)
     )
     control.start()
     servers.append(control)
     try:
-        yield Lab(ca_file, dns, http, https, evil, silent, hello_reset, control, _free_port())
+        yield Lab(
+            ca_file,
+            dns,
+            http,
+            https,
+            evil,
+            silent,
+            hello_reset,
+            accept_reset,
+            control,
+            _free_port(),
+        )
     finally:
         for s in reversed(servers):
             s.stop()

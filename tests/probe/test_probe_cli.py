@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -310,3 +311,44 @@ def test_system_resolver_is_measured(lab, tmp_path):
     udp = [q for q in k["queries"] if q["engine"] == "udp"]
     assert {q["failure"] for q in udp} == {"dns_nxdomain_error"}  # not in the test zone
     assert k["requests"][0]["response"]["code"] == 404  # no site named localhost
+
+
+def test_hostile_responses_are_stored_safely(lab, tmp_path):
+    """Binary bodies, garbage instead of HTTP, and oversized headers become data, not crashes."""
+    import socket
+
+    from ashyq.servers.site import Page, SiteServer
+
+    garbage = socket.socket()
+    garbage.bind(("127.0.0.1", 0))
+    garbage.listen(8)
+
+    def serve_garbage() -> None:
+        for reply in (b"NOT HTTP AT ALL\r\n\r\n", b"HTTP/1.1 200 OK\r\nX: " + b"a" * 100_000):
+            conn, _ = garbage.accept()
+            conn.recv(65536)
+            with contextlib.suppress(OSError):
+                conn.sendall(reply)
+            conn.close()
+
+    threading.Thread(target=serve_garbage, daemon=True).start()
+    gport = garbage.getsockname()[1]
+    with SiteServer(
+        {"*": Page(body=b"\xff\xfe<title>\x00bin</title>" + bytes(range(256)))}
+    ) as bin_site:
+        urls = [
+            f"http://127.0.0.1:{bin_site.port}/",
+            f"http://127.0.0.1:{gport}/a",
+            f"http://127.0.0.1:{gport}/b",
+        ]
+        out = tmp_path / "o.jsonl"
+        assert main(["probe", *urls, "-o", str(out), "--per-host", "1", *lab.base_args()]) == 0
+    garbage.close()
+    got = {m["input"]: m for m in _lines(out)}
+    for m in got.values():
+        check_measurement(m)
+    body = got[urls[0]]["test_keys"]["requests"][0]["response"]["body"]
+    assert body["format"] == "base64"  # not UTF-8: stored as base64, as OONI does
+    for u in urls[1:]:
+        failure = got[u]["test_keys"]["http_experiment_failure"]
+        assert failure and failure.startswith("unknown_failure"), failure

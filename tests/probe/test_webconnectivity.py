@@ -38,11 +38,14 @@ def run(lab, tmp_path_factory) -> dict[str, Any]:
         "silent_http": f"http://ok.test:{lab.silent.port}/",
         "silent_tls": f"https://ok.test:{lab.silent.port}/",
         "hello_reset": f"https://ok.test:{lab.hello_reset.port}/",
+        "http_hello_reset": f"http://ok.test:{lab.hello_reset.port}/",
+        "accept_reset": f"http://ok.test:{lab.accept_reset.port}/",
         "unknown_ca": f"https://ok.test:{lab.evil.port}/",
         "wrong_host": f"https://wrong.test:{s}/",
         "big": f"http://big.test:{h}/",
         "ip_literal": f"http://127.0.0.1:{h}/",
         "dual": f"http://dual.test:{h}/",
+        "dns_timeout": "http://hole.test/",
     }
     out = tmp_path_factory.mktemp("probe") / "m.jsonl"
     args = ["probe", *urls.values(), "--output", str(out), "--control", lab.control.url]
@@ -135,6 +138,15 @@ def test_connection_reset_http_and_tls(run):
     assert tk(run["reset_tls"])["http_experiment_failure"] == "connection_reset"
     k = tk(run["hello_reset"])
     assert {h["failure"] for h in k["tls_handshakes"]} == {"connection_reset"}
+    # RST after the GET, and RST right at accept (before or while the GET is written)
+    assert tk(run["http_hello_reset"])["http_experiment_failure"] == "connection_reset"
+    k = tk(run["accept_reset"])
+    assert k["http_experiment_failure"] in ("connection_reset", "eof_error")
+    # seen at connect or on the GET, depending on how fast the RST arrives
+    seen = [e["status"]["failure"] for e in k["tcp_connect"]] + [
+        r["failure"] for r in k["requests"]
+    ]
+    assert k["http_experiment_failure"] in seen
 
 
 def test_silent_listener_times_out(run):
@@ -218,3 +230,32 @@ def test_ipv4_and_ipv6_addresses_are_all_measured(run, lab):
     assert set(k["x_control_request"]["tcp_connect"]) == {f"127.0.0.1:{port}", f"[::1]:{port}"}
     assert k["control"]["tcp_connect"][f"[::1]:{port}"]["status"] is True
     assert k["requests"][0]["response"]["x_title"] == "Dual stack"
+
+
+def test_schema_check_accepts_ooni_own_measurement_and_rejects_broken(shared_dir, run):
+    """The field check passes OONI's example (ts-017) and fails on a wrong type or name."""
+    example = json.loads(
+        (
+            shared_dir
+            / "research/ooni/th_protocol/web_connectivity_v0.5.28_example_measurement.json"
+        ).read_text()
+    )
+    check_measurement(example)
+    ours = json.loads(json.dumps(run["ok"]))
+    ours["test_keys"]["tcp_connect"][0]["port"] = "80"
+    with pytest.raises(AssertionError, match="port"):
+        check_measurement(ours)
+    ours = json.loads(json.dumps(run["ok"]))
+    ours["test_keys"]["requests"][0]["response"]["status_code"] = ours["test_keys"]["requests"][0][
+        "response"
+    ].pop("code")
+    with pytest.raises(AssertionError, match="code"):
+        check_measurement(ours)
+
+
+def test_dns_timeout(run):
+    k = tk(run["dns_timeout"])
+    assert {q["failure"] for q in k["queries"]} == {"generic_timeout_error"}
+    assert k["dns_experiment_failure"] == "generic_timeout_error"
+    assert k["tcp_connect"] == [] and k["requests"] == []
+    assert k["control"]["dns"]["failure"] == "generic_timeout_error"

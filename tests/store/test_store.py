@@ -188,3 +188,12 @@ def test_import_api_bad_dates(tmp_path: Path, since: str, until: str, capsys) ->
     ]
     assert main(args) == 2
     assert "is not a date" in capsys.readouterr().err
+
+
+def test_rebuild_recovers_from_a_damaged_table_file(tmp_path: Path, capsys) -> None:
+    Store.open(tmp_path).add_measurements([measurement(i) for i in range(7)])
+    (tmp_path / "ashyq.duckdb").write_bytes(b"\0garbage" * 1000)
+    assert main(["store", "rebuild", "--data", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "could not be opened" in captured.err and "7 measurements" in captured.out
+    assert Store.open(tmp_path).stats()["measurements"] == 7

@@ -39,11 +39,13 @@ class ServerThread:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.url = ""
         self.error: BaseException | None = None
+        self.store: Store | None = None  # default: the store of config.data_dir, read-only
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self.app = make_app(self.config, Store.open(self.config.data_dir, read_only=True))
+            store = self.store or Store.open(self.config.data_dir, read_only=True)
+            self.app = make_app(self.config, store)
             self.runner = web.AppRunner(self.app, access_log=None)
             self.loop.run_until_complete(self.runner.setup())
             site = web.TCPSite(self.runner, "127.0.0.1", 0)

@@ -44,6 +44,7 @@ def test_overview_shows_ongoing_events_and_grid(page, server, scenario, artifact
     cell = page.locator('td.cell[data-region="Shymkent"][data-network="AS9198"]')
     assert "w-blocking" in (cell.get_attribute("class") or "")
     assert "ongoing" in (cell.get_attribute("class") or "")
+    assert cell.get_attribute("data-methods") == "dns.nxdomain"
     outage = page.locator('td.cell[data-region="Shymkent"][data-network="AS48716"]')
     assert "w-outage" in (outage.get_attribute("class") or "")
     # the region named with markup is shown as text, not as an element
@@ -161,10 +162,13 @@ def test_report_html_and_pdf_download(page, server, scenario, artifacts, tmp_pat
     html = saved.read_text()
     assert "Content-Security-Policy" in html and "<script" not in html.split("</head>")[0]
     assert "&lt;script&gt;window.__pwned" in html
-    for uid in ev["measurement_uids"][:2]:
-        raw = _raw_hash_pairs(html)
-        assert raw, "no sample hashes in the report"
-        assert uid  # the sample ids are listed
+    assert "/static/" not in html and 'src="http' not in html  # self-contained
+    pairs = _raw_hash_pairs(html)  # each printed raw JSON hashes to its printed SHA-256
+    assert len(pairs) == 4
+    uids = ev["measurement_uids"]
+    for uid in (uids[0], uids[1], uids[-2], uids[-1]):  # the first and last failing ones
+        assert uid in html
+    assert all(json.loads(raw)["input"] == "https://hostile.example/" for _, raw in pairs)
     response = page.request.get(f"{server.url}/events/{ev['event_id']}/report.pdf")
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"

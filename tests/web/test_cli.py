@@ -65,7 +65,7 @@ def _free_port() -> int:
 
 
 def test_serve_and_aggregate_give_the_same_pages(tmp_path):
-    sc = build(tmp_path, hours=48)
+    sc = build(tmp_path, hours=24)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ashyq", "web", "serve", "--listen", f"127.0.0.1:{port}",

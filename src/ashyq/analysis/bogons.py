@@ -12,6 +12,26 @@ from functools import lru_cache
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 
+#: named kinds of bogon space, checked in order; the first that holds the address names it
+_CLASSES: tuple[tuple[str, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]], ...] = (
+    (
+        "documentation",  # RFC 5737, RFC 3849
+        tuple(
+            ipaddress.ip_network(n)
+            for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+        ),
+    ),
+    (
+        "private",  # RFC 1918, RFC 4193
+        tuple(
+            ipaddress.ip_network(n)
+            for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+        ),
+    ),
+    ("shared", (_SHARED,)),  # RFC 6598, carrier-grade NAT
+    ("benchmarking", (ipaddress.ip_network("198.18.0.0/15"),)),  # RFC 2544
+)
+
 
 @lru_cache(maxsize=65536)
 def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -44,6 +64,36 @@ def is_bogon(text: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
+
+
+@lru_cache(maxsize=65536)
+def bogon_class(text: str) -> str | None:
+    """The kind of bogon ``text`` is, or None for a public (or unreadable) address.
+
+    Kinds: ``loopback``, ``unspecified``, ``link-local``, ``multicast``, ``documentation``,
+    ``private``, ``shared``, ``benchmarking``, else ``reserved``. Two answers of the same kind
+    come from the same kind of network (e.g. a private deployment that resolves its own sites
+    to private addresses); answers of different kinds do not.
+    """
+    if not is_bogon(text):
+        return None
+    ip = parse_ip(text)
+    if ip is None:  # pragma: no cover - is_bogon is False for these
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_multicast:
+        return "multicast"
+    for name, nets in _CLASSES:
+        if any(ip.version == n.version and ip in n for n in nets):
+            return name
+    return "reserved"
 
 
 def split_endpoint(endpoint: str) -> tuple[str, int | None]:

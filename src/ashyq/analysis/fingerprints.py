@@ -164,26 +164,41 @@ class FingerprintDB:
         self, body: str | None, headers: dict[str, str] | None, cc: str | None = None
     ) -> Fingerprint | None:
         """The first fingerprint matching the response (header fingerprints first)."""
-        if headers and self.headers:
-            for hname, value in headers.items():
-                fps = self.headers.get(hname.lower())
-                if not fps or not isinstance(value, str):
-                    continue
-                for fp in fps:
-                    if fp.applies_to(cc) and _match(fp.pattern_type, fp.pattern, value):
-                        return fp
-        if body:
-            if self.body_full:
-                fp = self.body_full.get(body)
-                if fp is not None and fp.applies_to(cc):
+        fp = self.match_http_headers(headers, cc) if headers else None
+        if fp is None and body:
+            fp = self.match_http_body(body, cc)
+        return fp
+
+    def match_http_headers(
+        self, headers: dict[str, str] | None, cc: str | None = None
+    ) -> Fingerprint | None:
+        """The first header fingerprint matching the response's headers (cheap: look-ups)."""
+        if not headers or not self.headers:
+            return None
+        for hname, value in headers.items():
+            fps = self.headers.get(hname.lower())
+            if not fps or not isinstance(value, str):
+                continue
+            for fp in fps:
+                if fp.applies_to(cc) and _match(fp.pattern_type, fp.pattern, value):
                     return fp
-            chunk = body[:BODY_SCAN_LIMIT]
-            fp = self._body_contains_match(chunk, cc)
-            if fp is not None:
+        return None
+
+    def match_http_body(self, body: str | None, cc: str | None = None) -> Fingerprint | None:
+        """The first body fingerprint found in the first ``BODY_SCAN_LIMIT`` characters."""
+        if not body:
+            return None
+        if self.body_full:
+            fp = self.body_full.get(body)
+            if fp is not None and fp.applies_to(cc):
                 return fp
-            for rx2, fp in self.body_regexps:
-                if fp.applies_to(cc) and rx2.search(chunk):
-                    return fp
+        chunk = body[:BODY_SCAN_LIMIT]
+        fp = self._body_contains_match(chunk, cc)
+        if fp is not None:
+            return fp
+        for rx2, fp in self.body_regexps:
+            if fp.applies_to(cc) and rx2.search(chunk):
+                return fp
         return None
 
 

@@ -137,6 +137,7 @@ class HttpObs:
     headers: dict[str, str]
     title: str
     chain: list[str]  # URLs of the redirect chain, first to last
+    truncated: bool = False  # the probe stored only the start of the body (body_is_truncated)
 
 
 @dataclass(slots=True)
@@ -270,6 +271,7 @@ def http_obs(tk: dict[str, Any]) -> HttpObs | None:
         headers=headers_of(resp),
         title=title_of(body),
         chain=chain,
+        truncated=resp.get("body_is_truncated") is True,
     )
 
 

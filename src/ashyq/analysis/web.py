@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from ashyq.analysis.bogons import is_bogon
+from ashyq.analysis.bogons import bogon_class, is_bogon
 from ashyq.analysis.certs import chain_issuers
 from ashyq.analysis.finding import Finding, addrs_text, asn_text
 from ashyq.analysis.fingerprints import FingerprintDB
@@ -40,6 +40,8 @@ from ashyq.analysis.vocabulary import outcome_of
 
 #: download speed this many times below the control's (or the network's baseline) is throttling
 THROTTLE_RATIO = 10.0
+#: within this factor of the network's baseline, a download is "like the rest of the network"
+NETWORK_SLOW_RATIO = 3.0
 #: a TLS handshake this many times slower than the network's baseline, and at least
 #: TLS_SLOW_MIN_EXTRA seconds slower, is throttling
 TLS_SLOW_RATIO = 5.0
@@ -61,6 +63,17 @@ CHALLENGE_BODY_MARKS = (
     "cf-turnstile",
     "g-recaptcha",
     "hcaptcha",
+)
+#: statuses a site uses to refuse a visitor by location or policy
+GEO_STATUSES = frozenset({403, 451})
+#: wording of "not in your region" pages (English, Russian, Kazakh)
+GEO_TEXT = re.compile(
+    r"not (?:be )?available in your (?:region|country|location|area)"
+    r"|(?:unavailable|restricted|blocked) in your (?:region|country|location|area)"
+    r"|not available (?:in|from) your|geo-?(?:block|restrict)|unavailable for legal reasons"
+    r"|недоступ\w* в вашем (?:регионе|стране)|недоступ\w* в вашей стране"
+    r"|сіздің (?:аймағыңызда|еліңізде)",
+    re.IGNORECASE,
 )
 LOGIN_PATH = re.compile(r"(?:^|/)(?:login|signin|sign-in|sign_in|auth|account|sso|consent)\b")
 #: headers every server sends; differences in these say nothing (OONI ignores them too)
@@ -183,33 +196,50 @@ def judge_web(
                         "probe_addrs": dns.addrs[:8],
                     },
                 )
-        # a page that matches the control's is the site's own: no blockpage scan
-        if (
-            http is not None
-            and http.failure is None
-            and (http.body or http.headers)
-            and not _page_matches_control(http, ctl)
-        ):
-            fp = fingerprints.match_http(http.body, http.headers, cc)
+        # Blockpage fingerprints: header fingerprints always (dictionary look-ups); the body
+        # whenever it is not plainly the control's page (same status, length within 70 %,
+        # same title). OONI's pipeline matches fingerprints on every body whatever the diff
+        # says (ooni/data oonipipeline analysis/web_analysis.py, make_http_analysis).
+        if http is not None and http.failure is None and (http.body or http.headers):
+            fp = fingerprints.match_http_headers(http.headers, cc) if http.headers else None
+            if fp is None and http.body and not _same_page(http, ctl):
+                fp = fingerprints.match_http_body(http.body, cc)
             if fp is not None and fp.false_positive:
+                known_fp = fp
+            elif fp is not None and not fp.confirmed and _authenticated(http, tlss):
+                # a generic pattern ("Access Denied") on a page whose server proved with its
+                # certificate that it is the site: the operator's own page (e.g. a CDN's)
                 known_fp = fp
             elif fp is not None:
                 where = "body" if fp.location == "body" else fp.location.replace(".", " ")
+                dns_bad = _dns_inconsistent(dns, ctl, tlss)
+                ev = [
+                    f"the page the probe received for {http.url or m.get('input')} "
+                    f"(HTTP {http.code}, {http.body_length or 0} bytes"
+                    + (f', title "{http.title}"' if http.title else "")
+                    + f") matches the blockpage fingerprint {fp.name} in its {where}"
+                    + ("" if fp.confirmed else " (a generic fingerprint, not a confirmation)"),
+                    *_control_http_sentence(ctl),
+                ]
+                if dns_bad:
+                    ev.insert(
+                        0,
+                        f"the probe's DNS answered {addrs_text(dns.addrs, dns.asn)}, which the "
+                        f"control did not confirm (it resolved {addrs_text(ctl.addrs)}): the "
+                        "name was pointed at the server of this blockpage",
+                    )
                 return Finding(
                     "blocked",
                     f"http.blockpage:{fp.name}",
                     fp.confidence,
-                    [
-                        f"the page the probe received for {http.url or m.get('input')} "
-                        f"(HTTP {http.code}, {http.body_length or 0} bytes"
-                        + (f', title "{http.title}"' if http.title else "")
-                        + f") matches the blockpage fingerprint {fp.name} in its {where}"
-                        + ("" if fp.confirmed else " (a generic fingerprint, not a confirmation)"),
-                        *_control_http_sentence(ctl),
-                    ],
-                    "dns" if _dns_inconsistent(dns, ctl, tlss) else "http-diff",
+                    ev,
+                    "dns" if dns_bad else "http-diff",
                     False,
-                    {"confirmed": fp.confirmed, "fingerprint": fp.name},
+                    {
+                        "confirmed": fp.confirmed,
+                        "fingerprint": fp.name,
+                        "dns_inconsistent": dns_bad,
+                    },
                 )
 
     # 2. No control, no accusation.
@@ -257,12 +287,19 @@ def judge_web(
             None,
         )
 
-    # a bogon the control did not get too (the control may itself resolve private addresses,
-    # e.g. inside a lab network; then only a different bogon counts)
+    # a bogon the control did not get too. When the control's own answers are bogons of the
+    # same kind (both private, both documentation...), the site lives in such a network (a
+    # private deployment, a lab): the answer is judged like any other, by consistency below.
     ctl_addr_set = set(ctl.addrs)
-    bogons = [a for a in dns.addrs if is_bogon(a) and a not in ctl_addr_set]
-    ctl_public = [a for a in ctl.addrs if not is_bogon(a)] or ctl.addrs
-    if bogons and ctl_public:
+    ctl_classes = {c for a in ctl.addrs if (c := bogon_class(a)) is not None}
+    bogons = [
+        a
+        for a in dns.addrs
+        if (c := bogon_class(a)) is not None and a not in ctl_addr_set and c not in ctl_classes
+    ]
+    if bogons and ctl_resolves:
+        ctl_public = [a for a in ctl.addrs if bogon_class(a) is None]
+        kinds = sorted({bogon_class(a) or "" for a in bogons})
         return Finding(
             "blocked",
             "dns.bogon",
@@ -270,12 +307,23 @@ def judge_web(
             [
                 f"the probe's DNS answered {addrs_text(bogons)}, "
                 + ("a bogon" if len(bogons) == 1 else "bogons")
-                + " (private, loopback or reserved address)",
-                f"the control resolved {host} to {addrs_text(ctl_public, ctl.addr_asn)}",
+                + f" ({', '.join(kinds)} address space)",
+                f"the control resolved {host} to "
+                + addrs_text(ctl_public or ctl.addrs, ctl.addr_asn)
+                + (
+                    ""
+                    if ctl_public
+                    else f" ({', '.join(sorted(ctl_classes))} address space, not the same kind)"
+                ),
             ],
             "dns",
             False,
-            {"probe_addrs": dns.addrs[:8], "bogons": bogons[:8], "control_addrs": ctl.addrs[:8]},
+            {
+                "probe_addrs": dns.addrs[:8],
+                "bogons": bogons[:8],
+                "bogon_kinds": kinds,
+                "control_addrs": ctl.addrs[:8],
+            },
         )
     consistency = _consistency(dns, ctl, tlss)
     inconsistent = bool(dns.addrs) and ctl_resolves and not consistency["consistent"]
@@ -344,7 +392,7 @@ def judge_web(
 
     # 5. TLS: handshakes that failed while the control completed them.
     if https and tlss and not any(t.ok for t in tlss):
-        f = _judge_tls(tlss, ctl, dns, inconsistent, host, dns_notes)
+        f = _judge_tls(tlss, ctl, dns, inconsistent, host, dns_notes, tk.get("network_events"))
         if f is not None:
             if inconsistent and f.status == "blocked":
                 return injected(f.evidence[0], 0.85)
@@ -424,13 +472,53 @@ def judge_web(
             if f_ok is not None:
                 return f_ok
             return Finding("ok", None, 0.6, [sentence], False, True, details)
+        if _authenticated(http, tlss):
+            # the server proved it is the site: what it answered is its own doing
+            geo = _geoblock_reason(http)
+            said = (
+                f"the page came over HTTPS from a server whose certificate verified for {host}: "
+                "the site itself answered"
+            )
+            if geo:
+                return Finding(
+                    "ok",
+                    None,
+                    0.6,
+                    [
+                        sentence,
+                        said,
+                        f"the site restricts access by location ({geo}), "
+                        "which is the operator's choice, not censorship",
+                    ],
+                    False,
+                    True,
+                    {**details, "guard": "operator.geoblock"},
+                )
+            return Finding(
+                "ok",
+                None,
+                0.5,
+                [sentence, said + ", so the difference is not the network's"],
+                False,
+                True,
+                {**details, "guard": "tls.authenticated"},
+            )
         if inconsistent:
             return injected(sentence, 0.8)
+        status_only = http.code in GEO_STATUSES and known_fp is None
         return Finding(
             "blocked",
             "http.diff",
-            0.6,
-            [sentence, *dns_notes],
+            0.4 if status_only else 0.6,
+            [sentence, *dns_notes]
+            + (
+                [
+                    f"HTTP {http.code} over plain HTTP without a blockpage fingerprint: the "
+                    "site or a censor on the path may have sent it (low confidence)"
+                ]
+                if status_only
+                else []
+            ),
             "http-diff",
             False,
             details,
@@ -458,24 +546,64 @@ def judge_web(
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _page_matches_control(http: HttpObs, ctl: ControlObs) -> bool:
-    """OONI's test: same status and (similar length, same title or same uncommon headers)."""
+def _same_page(http: HttpObs, ctl: ControlObs) -> bool:
+    """Plainly the control's page: same status, body length within 70 %, same title.
+
+    Stricter than OONI's match (where one of length, title or headers is enough): only such a
+    page is spared the blockpage scan. A blockpage with the site's status and headers but
+    another title or size is scanned.
+    """
     if not ctl.present or not ctl.http_present or ctl.http_failure or http.code != ctl.http_code:
         return False
     a, b = http.body_length or 0, ctl.http_body_length or 0
-    if (min(a, b) / max(a, b) if a and b else float(a == b)) > BODY_PROPORTION:
-        return True
-    if http.title and http.title.casefold() == (ctl.http_title or "").casefold():
-        return True
-    return _headers_match(http, ctl)
+    if not (min(a, b) / max(a, b) if a and b else float(a == b)) > BODY_PROPORTION:
+        return False
+    return (http.title or "").casefold() == (ctl.http_title or "").casefold()
 
 
 def _headers_match(http: HttpObs, ctl: ControlObs) -> bool:
+    """Both responses carry at least one uncommon header name in common.
+
+    OONI (ooni/probe-cli webconnectivitylte analysishttpdiff.go, httpDiffHeadersMatch) counts
+    headers as matching when all names are equal or when the uncommon names intersect. Two
+    responses with only common headers (Date, Content-Type, Server...) say nothing about
+    being the same page, so here only a shared uncommon name counts.
+    """
     if not http.headers or not ctl.http_headers:
         return False  # nothing to compare: no evidence of a match
     ph = {h.lower() for h in http.headers} - COMMON_HEADERS
+    if not ph:
+        return False
     ch = {h.lower() for h in ctl.http_headers} - COMMON_HEADERS
-    return ph == ch
+    return not ph.isdisjoint(ch)
+
+
+def _geoblock_reason(http: HttpObs) -> str:
+    """Why the page looks like a refusal by location: its status or its wording; else ''."""
+    if http.code == 451:
+        return "HTTP 451 Unavailable For Legal Reasons"
+    body = http.body or ""
+    m = GEO_TEXT.search(http.title or "") or GEO_TEXT.search(body, 0, 65536)
+    if m:
+        return f'the page says "{m.group(0)}"'
+    if http.code == 403:
+        return "HTTP 403 Forbidden"
+    return ""
+
+
+def _authenticated(http: HttpObs, tlss: list[TlsObs]) -> bool:
+    """The response came over HTTPS from a server whose certificate verified for the host.
+
+    Then it is the site's own answer (or that of an interceptor trusted by the device, which
+    ``tls.mitm`` and the fingerprints judge apart): OONI likewise takes an HTTPS response
+    without error as a success and makes no body comparison (analysishttpdiff.go).
+    """
+    url = http.url or ""
+    if http.failure is not None or url[:8].lower() != "https://":
+        return False
+    if any(t.no_tls_verify for t in tlss):
+        return False
+    return not tlss or any(t.ok for t in tlss)
 
 
 def _control_dns_sentence(ctl: ControlObs) -> list[str]:
@@ -591,6 +719,7 @@ def _judge_tls(
     inconsistent: bool,
     host: str | None,
     dns_notes: list[str],
+    events: Any = None,
 ) -> Finding | None:
     bad = [t for t in tlss if t.failure]
     if not bad:
@@ -653,12 +782,18 @@ def _judge_tls(
         outcome = "failure"
     if confirmed_by_control:
         eps = ", ".join(f"{t.endpoint} ({t.failure})" for t in bad[:4])
+        sent, received = _handshake_bytes(events, bad[0].endpoint)
+        when = "right after the ClientHello"
+        if sent and not received:
+            when += f" ({sent} bytes sent, nothing received)"
+        elif received:
+            when = f"after the server's first {received} bytes"
         return Finding(
             "blocked",
             f"tls.{outcome}",
             0.9,
             [
-                f"the probe's TLS handshake with {host} failed right after the ClientHello "
+                f"the probe's TLS handshake with {host} failed {when} "
                 f"(SNI {bad[0].server_name or host}) at {eps}",
                 "the control completed the TLS handshake"
                 + (f" with {', '.join(t.endpoint for t in ctl_ok[:4])}" if ctl_ok else ""),
@@ -681,6 +816,25 @@ def _judge_tls(
             False,
         )
     return None
+
+
+def _handshake_bytes(events: Any, endpoint: str) -> tuple[int, int]:
+    """Bytes written and read on ``endpoint`` according to OONI's ``network_events``."""
+    sent = received = 0
+    if not isinstance(events, list) or not endpoint:
+        return 0, 0
+    for ev in events[:2000]:
+        if not isinstance(ev, dict) or ev.get("address") != endpoint:
+            continue
+        n = ev.get("num_bytes")
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            continue
+        op = ev.get("operation")
+        if op == "write":
+            sent += n
+        elif op == "read":
+            received += n
+    return sent, received
 
 
 def _judge_http_failure(
@@ -799,6 +953,10 @@ def _compare(
     }
     if status_match and (body_match or title_match or headers_match):
         return None
+    if status_match and http.truncated and a < b and (not pt or pt == ct):
+        # the probe kept only the start of the body: its length says nothing, and nothing
+        # that can be seen differs (OONI skips the length check of truncated bodies too)
+        return None
     if status_match and a > b and b > 0:
         # a larger page than the control's is a dynamic page, not a blockpage
         return (
@@ -834,7 +992,19 @@ def _speed(
     ooni_b: str | bool = "http-failure" if http is not None and http.failure else False
     ooni_a = http is not None and http.failure is None
     if kbit is not None:
-        if ctl.kbit_s and ctl.kbit_s > 0 and (kbit == 0 or ctl.kbit_s / kbit >= THROTTLE_RATIO):
+        # a site as fast as the other sites of its network is not singled out: the whole
+        # network is slower than the control's (its uplink), which is not this site's throttling
+        like_the_rest = (
+            baseline is not None
+            and baseline.kbit_s is not None
+            and kbit * NETWORK_SLOW_RATIO >= baseline.kbit_s
+        )
+        if (
+            ctl.kbit_s
+            and ctl.kbit_s > 0
+            and not like_the_rest
+            and (kbit == 0 or ctl.kbit_s / kbit >= THROTTLE_RATIO)
+        ):
             return Finding(
                 "throttled",
                 "throughput.throttled",

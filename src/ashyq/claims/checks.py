@@ -42,3 +42,15 @@ def check_stored(where: Store | Path | str, claim_id: str | None = None) -> list
             events, verdicts = cache[key]
         links.append(link_claim(claim, events, verdicts))
     return links
+
+
+def claims_for_event(where: Store | Path | str, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Stored claims that an event (a dict as ``Store.events()`` gives) corroborates or, for
+    an outage event, explains: for an event page's "what the news said" section."""
+    store = where if isinstance(where, Store) else Store.open(Path(where))
+    out = []
+    for claim in list_claims(store):
+        link = link_claim(claim, [event], [])
+        if event.get("event_id") in link.event_ids:
+            out.append({**claim, "link_status": link.status})
+    return out

@@ -92,8 +92,11 @@ def read_input(name: str) -> tuple[str, bool | None]:
         return _download(name)
     path = Path(name)
     if not path.is_file():
-        raise _cli_error(f"{name}: no such file")
-    data = path.read_bytes()
+        raise _cli_error(f"{name}: no such file" if not path.exists() else f"{name}: not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _cli_error(f"{name}: cannot read ({exc.strerror or exc})") from exc
     if len(data) > MAX_DOWNLOAD:
         raise _cli_error(f"{name}: {len(data)} bytes is too large for a report")
     html = True if path.suffix.lower() in (".html", ".htm", ".xhtml") else None
@@ -184,8 +187,22 @@ def _table(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def _iso_day(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise _cli_error(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from ashyq.claims.storage import list_claims
+
+    args.since = _iso_day(args.since, "--since")
+    args.until = _iso_day(args.until, "--until")
 
     claims = list_claims(
         data_dir(args), kind=args.kind, target=args.target, since=args.since, until=args.until

@@ -51,6 +51,14 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
         re.compile(
             r"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<month>[01]?\d)\.(?P<year>(?:19|20)\d\d)(?!\d)"
         ),
+        # a range of days in one month ("с 9 по 12 мая", "9–12 мамыр"): its first day
+        re.compile(
+            r"(?<![\d:.,])"
+            + _DAY
+            + r"\s*(?:-|–|—|по|to|until|till|and|и|және|و|إلى|الى|الي|حتى)\s*"
+            r"[0-3]?\d(?:-?(?:ші|шы|th|st|nd|rd|го|е))?\s+" + month + _ALT_MONTH + _YEAR_AFTER,
+            re.I,
+        ),
         re.compile(r"(?<![\d:.,])" + _DAY + r"\s+" + month + _ALT_MONTH + _YEAR_AFTER, re.I),
         re.compile(month + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![\d:])" + _YEAR_AFTER, re.I),
     )

@@ -134,8 +134,16 @@ def _open_store(path: Path) -> Store:
     return store
 
 
+_ENSURED: set[tuple[Path, str]] = set()
+
+
 def _needs_ensure(store: Store, table: str, data_dir: Path) -> bool:
-    """Whether a read must first create the table or refill it from its journal."""
+    """Whether a read must first create, update or refill the table (the DDL runs once per
+    process and file, so columns added in a later version appear in older files)."""
+    key = (store.db_path.resolve(), table)
+    if key not in _ENSURED:
+        _ENSURED.add(key)
+        return True
     with store.connect(write=False) as con:
         try:
             empty = not con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

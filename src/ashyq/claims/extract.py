@@ -294,13 +294,14 @@ def _polarity(cue: Cue) -> str:
 def _assign(norm: str, targets: list[Target], cues: list[Cue]) -> list[tuple[Target, Cue | None]]:
     """Each target with the cue that governs it (None: no cue reaches it)."""
     clauses = _segments(norm, _CONTRAST, 0, len(norm))
-    inside = lambda span, x: span[0] <= x.start < span[1]  # noqa: E731
+
+    def inside(span: tuple[int, int], x: Target | Cue) -> bool:
+        return span[0] <= x.start < span[1]
+
     per_clause: list[list[tuple[Target, Cue | None]]] = []
-    clause_cues: list[list[Cue]] = []
     for span in clauses:
         ts = [t for t in targets if inside(span, t)]
         qs = [q for q in cues if inside(span, q)]
-        clause_cues.append(qs)
         polarities = {_polarity(q) for q in qs}
         if len(polarities) <= 1:
             per_clause.append([(t, _nearest(t, qs)) for t in ts])
@@ -342,12 +343,13 @@ def _nearest(t: Target, cues: list[Cue]) -> Cue | None:
 
 
 def _generic_reached(norm: str, t: Target, q: Cue | None) -> bool:
-    """ "Internet" counts only when its cue is close and in the same phrase (no comma)."""
+    """A network target counts only when its cue is close and in the same phrase (no comma)."""
     if q is None:
         return False
     a, b = (t.end, q.start) if t.end <= q.start else (q.end, t.start)
     between = norm[a:b]
-    return len(between) <= 45 and not re.search(r"[,;:.؛،]", between)
+    # a comma or full stop between them breaks the phrase; "19:00" or "3.5" does not
+    return len(between) <= 45 and not re.search(r"[,;؛،]|(?<!\d)[:.]|[:.](?!\d)", between)
 
 
 def _elided(norm: str, targets: list[Target], cues: list[Cue]) -> list[tuple[Target, Cue]]:
@@ -369,7 +371,7 @@ def _elided(norm: str, targets: list[Target], cues: list[Cue]) -> list[tuple[Tar
 
 
 def _is_locative(norm: str, t: Target) -> bool:
-    """ "интернеттегі", "в интернете", "on the internet": a place, not the target."""
+    """A network in a place form ("интернеттегі", "в интернете", "online") is not a target."""
     pattern = _cue_patterns()["locative"]["internet"]
     window_start = max(0, t.start - 12)
     return any(
@@ -383,9 +385,9 @@ def _claim_kind(t: Target, q: Cue, account_clause: bool) -> str:
         return "account"
     if t.name in _GENERIC_NETWORK and q.kind == "blocking":
         return "outage"  # the network itself blocked: a shutdown
-    if t.name not in _GENERIC_NETWORK and q.kind == "outage":
-        if _cue_patterns()["imposed"]["words"].match(q.text):
-            return "blocking"  # a service cut off by someone
+    imposed = _cue_patterns()["imposed"]["words"]
+    if t.name not in _GENERIC_NETWORK and q.kind == "outage" and imposed.match(q.text):
+        return "blocking"  # a service cut off by someone
     return q.kind
 
 
@@ -575,6 +577,8 @@ def extract_report(
         if any(t not in _GENERIC_NAMES for t in claim.targets):
             # "social networks" beside Facebook and YouTube names nothing more
             claim.targets = [t for t in claim.targets if t != "social_media"]
+        if "mobile_internet" in claim.targets and "internet" in claim.targets:
+            claim.targets.remove("internet")  # "3G және 4G интернет" is the mobile internet
         if official:
             claim.official_explanation = official
             claim.evidence.extend(ev for _, ev in explanations if ev not in claim.evidence)

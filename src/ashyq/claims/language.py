@@ -105,12 +105,15 @@ def _cyrillic_guess(text: str) -> str | None:
     words = [w.lower() for w in _WORD.findall(text)]
     kk = sum(w in _KK_WORDS for w in words)
     ru = sum(w in _RU_WORDS for w in words)
-    if kazakh / letters >= 0.02 and kk >= ru:
+    # function words outweigh letters: Kazakh names in a Russian sentence keep their letters
+    if ru >= 2 and ru > kk:
+        return "ru"
+    if kk > ru:
+        return "kk"
+    if kazakh / letters >= 0.02:
         return "kk"
     if kazakh == 0 and ru > kk:
         return "ru"
-    if kazakh / letters >= 0.05:
-        return "kk"
     return None
 
 
@@ -132,11 +135,17 @@ def _lingua(text: str) -> str | None:
 
 def sentence_language(text: str) -> str | None:
     """kk, ru, en or ar for one sentence; None when it has too few letters to tell."""
-    counts = {
-        "cyr": len(_CYRILLIC.findall(text)),
-        "lat": len(_LATIN.findall(text)),
-        "ar": len(_ARABIC.findall(text)),
-    }
+    words = _WORD.findall(text)
+    others = any(_CYRILLIC.search(w) or _ARABIC.search(w) for w in words)
+    counts = {"cyr": 0.0, "lat": 0.0, "ar": 0.0}
+    for w in words:
+        if _CYRILLIC.search(w):
+            counts["cyr"] += len(w)
+        elif _ARABIC.search(w):
+            counts["ar"] += len(w)
+        elif _LATIN.search(w):
+            # brand names in Latin letters inside a Cyrillic or Arabic sentence count little
+            counts["lat"] += len(w) * (0.3 if others and w[:1].isupper() else 1.0)
     total = sum(counts.values())
     if total < 3:
         return None
@@ -168,5 +177,6 @@ def report_language(sentences: list[str]) -> tuple[str, dict[str, float]]:
     if not total:
         return "unknown", {}
     shares = {k: round(v / total, 3) for k, v in weight.most_common()}
-    ranked = [k for k, v in shares.items() if v >= 0.2]
+    # a second language must hold a real share and more than a stray name or two
+    ranked = [k for k, v in shares.items() if v >= 0.2 and weight[k] >= 40]
     return ("mixed" if len(ranked) > 1 else next(iter(shares))), shares

@@ -174,6 +174,8 @@ def link_claim(
             notes.append(f"the report says {name} worked, but it was measured blocked")
     if status == "no_data":
         notes.append("no measurement of these targets in that window and place")
+    elif len({t.status for t in links}) > 1:
+        notes.append("targets differ: " + ", ".join(f"{t.target} {t.status}" for t in links))
     return Link(
         claim_id,
         status,

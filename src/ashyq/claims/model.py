@@ -65,5 +65,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["claims"] = [c.to_dict() for c in self.claims]
+        # each claim with the id it has (or will have) in the store
+        out["claims"] = [
+            {"claim_id": c.fingerprint(self.source), **c.to_dict()} for c in self.claims
+        ]
         return out

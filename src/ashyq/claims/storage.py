@@ -95,7 +95,8 @@ def save_report(where: db.Where, report: Report) -> list[str]:
 
 
 def _row_to_dict(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
-    out = dict(zip(names, row, strict=True))
+    found = dict(zip(names, row, strict=True))
+    out = {c: found.get(c) for c in COLUMNS}
     out["evidence"] = json.loads(out["evidence"] or "[]")
     for key in ("targets", "not_affected", "places", "isps", "asns"):
         out[key] = list(out[key] or [])
@@ -134,9 +135,10 @@ def list_claims(
     if claim_id:
         clauses.append("claim_id = ?")
         params.append(claim_id)
+    # SELECT *: a read-only file made by an older version may lack newer columns
     statement = (
-        f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in COLUMNS)} FROM claims "
-        f'WHERE {" AND ".join(clauses)} ORDER BY "date" DESC NULLS LAST, saved_at DESC, claim_id'
+        f"SELECT * FROM claims WHERE {' AND '.join(clauses)} "
+        'ORDER BY "date" DESC NULLS LAST, saved_at DESC, claim_id'
     )
     if limit:
         statement += f" LIMIT {int(limit)}"

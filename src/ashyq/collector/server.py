@@ -24,7 +24,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +46,6 @@ log = logging.getLogger("ashyq.collector")
 MAX_MEASUREMENT_BYTES = 4 * 1024 * 1024
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 MAX_BATCH_ITEMS = 10_000
-MAX_JSON_DEPTH = 64
 
 
 class BadRequest(Exception):
@@ -57,29 +59,28 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        if d > limit:
-            return False
-        if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values())
-        elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v)
-    return True
-
-
 def _parse_json(body: bytes) -> Any:
     try:
         value = json.loads(body)
     except RecursionError:
-        raise BadRequest(400, "the JSON is nested too deeply") from None
+        raise BadRequest(400, "the JSON is nested too deeply") from None  # ~1000 levels
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest(400, f"the body is not valid JSON ({exc})") from None
-    if not _depth_ok(value):
-        raise BadRequest(400, f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+_CHILD_STORE: Store | None = None
+
+
+def _load_archive(data_dir: str, recompute_events: bool) -> int:
+    """Runs in the loader process: archive -> tables (and events). Returns measurements added."""
+    global _CHILD_STORE
+    if _CHILD_STORE is None:
+        _CHILD_STORE = Store.open(Path(data_dir))
+    added = _CHILD_STORE.sync(recompute_events=False)
+    if recompute_events:
+        _CHILD_STORE.recompute_events()
+    return added
 
 
 @dataclass
@@ -104,6 +105,9 @@ class Ingestor:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._catch_up)
+        # Loading and judging are CPU work: a process of their own keeps the event loop (and
+        # so acknowledgements) free of it.
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self._tasks = [
             asyncio.create_task(self._write_loop()),
             asyncio.create_task(self._load_loop()),
@@ -120,10 +124,13 @@ class Ingestor:
         for t in getattr(self, "_tasks", []):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
         loop = asyncio.get_running_loop()
+        self.store.close()
         with contextlib.suppress(Exception):
             await loop.run_in_executor(None, self.store.sync)
-        self.store.close()
 
     async def submit(
         self, items: list[Any], source: str = "probe", report_id: str | None = None
@@ -165,8 +172,19 @@ class Ingestor:
                 waits.append(pending)
                 results.append({"index": i, "status": "duplicate", "measurement_uid": uid})
                 continue
+            try:
+                line = Record(uid, source, now, scrub(m)).line()
+            except (ValueError, TypeError, RecursionError) as exc:
+                results.append(
+                    {
+                        "index": i,
+                        "status": "rejected",
+                        "error": f"cannot be stored as JSON ({type(exc).__name__})",
+                    }
+                )
+                continue
             self.inflight[uid] = mine
-            records.append(Record(uid, source, now, scrub(m)))
+            records.append(Record(uid, source, now, m, line))
             results.append({"index": i, "status": "added", "measurement_uid": uid})
         if records:
             await self.queue.put(_Batch(records, mine))
@@ -215,16 +233,21 @@ class Ingestor:
             if self.dirty.is_set():
                 await asyncio.sleep(1.0)  # gather a second of uploads per load
                 self.dirty.clear()
+            data = str(self.store.data_dir)
             try:
-                n = await loop.run_in_executor(None, self.store.sync, False)
+                n = await loop.run_in_executor(self._pool, _load_archive, data, False)
                 self.loaded += n
                 events_pending = events_pending or n > 0
                 if events_pending and time.monotonic() - last_events >= self.events_every:
-                    await loop.run_in_executor(None, self.store.recompute_events)
+                    await loop.run_in_executor(self._pool, _load_archive, data, True)
                     last_events = time.monotonic()
                     events_pending = False
             except Exception as exc:  # the archive keeps everything; retry later
                 log.warning("loading the archive into the tables failed: %s", exc)
+                if isinstance(exc, BrokenProcessPool):
+                    self._pool = ProcessPoolExecutor(
+                        1, mp_context=multiprocessing.get_context("spawn")
+                    )
                 await asyncio.sleep(5.0)
                 self.dirty.set()
 

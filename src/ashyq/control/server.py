@@ -38,8 +38,13 @@ async def handle_measure(request: web.Request) -> web.StreamResponse:
     try:
         if request.content_length is not None and request.content_length > cfg.max_body:
             return _error(413, f"request larger than {cfg.max_body} bytes")
+        raw = b""
         try:
-            raw = await request.content.read(cfg.max_body + 1)
+            while len(raw) <= cfg.max_body:
+                chunk = await request.content.read(cfg.max_body + 1 - len(raw))
+                if not chunk:
+                    break
+                raw += chunk
         except Exception:
             return _error(400, "could not read the request")
         if len(raw) > cfg.max_body:

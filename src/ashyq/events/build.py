@@ -23,10 +23,19 @@ def measurement_interval(con: duckdb.DuckDBPyConnection) -> float:
     return max(1.0, math.ceil(value))
 
 
-def load_spans(con: duckdb.DuckDBPyConnection) -> tuple[list[Span], list[Good]]:
+def load_spans(
+    con: duckdb.DuckDBPyConnection,
+    width: float = 3600.0,
+    rounds: list[tuple[str, str, str, int]] | None = None,
+) -> tuple[list[Span], list[Good]]:
+    """Bad runs (and good runs) per series, leaving out measurements made in ``rounds``
+    (outage rounds: country, asn, region, bucket number of width ``width`` seconds)."""
     spans: list[Span] = []
     goods: list[Good] = []
-    rows = con.execute(sql.RUNS, [detect.MIN_RUN]).fetchall()
+    con.execute(sql.CREATE_OUTAGE_ROUNDS)
+    if rounds:
+        con.executemany(sql.INSERT_OUTAGE_ROUND, [list(r) for r in rounds])
+    rows = con.execute(sql.RUNS, [width, detect.MIN_RUN]).fetchall()
     for cc, target, asn, region, st, n, t0, t1, lgb, fga, methods, conf, uids in rows:
         if st == "ok":
             goods.append(Good(cc, target, asn, region, t0, t1))
@@ -74,9 +83,9 @@ def with_outage_evidence(con: duckdb.DuckDBPyConnection, outages: list[Span]) ->
 def compute_events(con: duckdb.DuckDBPyConnection) -> list[Event]:
     """Every event in the store's current verdicts."""
     width = measurement_interval(con)
-    spans, goods = load_spans(con)
-    outages, outage_goods = detect.find_outages(load_buckets(con, width))
+    outages, outage_goods, rounds = detect.find_outages(load_buckets(con, width))
     outages = with_outage_evidence(con, outages)
+    spans, goods = load_spans(con, width, rounds)
     return detect.detect(spans, goods, outages, outage_goods, slack=timedelta(seconds=width))
 
 

@@ -9,9 +9,11 @@ Rules (justified in docs/events.md):
   network-level span only with at least ``MIN_RUN`` (2) measurements: a single failure never
   makes an event. Each span carries the first and last bad measurement (observed start and end)
   and the last good before and first good after (the bounds of the true start and end).
-* An *outage* is a stretch of at least ``MIN_RUN`` consecutive measurement rounds (time buckets)
-  of one network in which at least ``OUTAGE_FRACTION`` of at least ``OUTAGE_MIN_TARGETS``
-  distinct targets fail (blocked or down). Failures inside an outage are not blocking.
+* An *outage round* is a measurement round (time bucket) of one network in which at least
+  ``OUTAGE_FRACTION`` of at least ``OUTAGE_MIN_TARGETS`` distinct targets fail (blocked, down or
+  inconclusive). Its measurements are kept out of blocking detection. At least ``MIN_RUN``
+  consecutive outage rounds, or one round in which ``OUTAGE_ONE_ROUND_TARGETS`` targets fail,
+  make an *outage*.
 * Spans of one (country, target, kind) that overlap in time are merged: *national* when they
   cover at least two ASNs and no measured network of the country saw the target fine during
   the event; *regional* when the blocked regions saw it fine nowhere; otherwise one *network*
@@ -32,6 +34,7 @@ from zoneinfo import ZoneInfo
 MIN_RUN = 2
 OUTAGE_FRACTION = 0.8
 OUTAGE_MIN_TARGETS = 3
+OUTAGE_ONE_ROUND_TARGETS = 6  # one round alone makes an outage when this many targets fail
 LOCAL_TZ = "Asia/Almaty"
 BAD = {"blocked": "blocking", "throttled": "throttling"}
 FAR = datetime(9999, 1, 1)
@@ -175,24 +178,29 @@ class Bucket:
     first_ok: datetime | None
     last_ok: datetime | None
     failed: int  # failing measurements
-    uids: tuple[str, ...] = ()
 
 
 def is_outage_bucket(b: Bucket) -> bool:
     return b.targets >= OUTAGE_MIN_TARGETS and b.failed_targets >= OUTAGE_FRACTION * b.targets
 
 
-def find_outages(buckets: Iterable[Bucket]) -> tuple[list[Span], list[Good]]:
-    """Outage spans per network from its buckets (consecutive buckets with data), and the
-    good stretches (rounds that were not outages) that tell a local outage from a national one."""
+def find_outages(
+    buckets: Iterable[Bucket],
+) -> tuple[list[Span], list[Good], list[tuple[str, str, str, int]]]:
+    """Outage spans per network from its buckets (consecutive buckets with data), the good
+    stretches (rounds that were not outages) that tell a local outage from a national one, and
+    every outage round (country, asn, region, bucket): measurements in those rounds say
+    nothing about single sites and are kept out of blocking detection."""
     by_net: dict[tuple, list[Bucket]] = defaultdict(list)
     for b in buckets:
         by_net[(b.country, b.asn, b.region)].append(b)
     spans: list[Span] = []
     goods: list[Good] = []
+    rounds: list[tuple[str, str, str, int]] = []
     for (cc, asn, region), items in by_net.items():
         items.sort(key=lambda b: b.index)
         flags = [is_outage_bucket(b) for b in items]
+        rounds.extend((cc, asn, region, b.index) for b, f in zip(items, flags, strict=True) if f)
         i = 0
         while i < len(items):
             j = i
@@ -205,12 +213,9 @@ def find_outages(buckets: Iterable[Bucket]) -> tuple[list[Span], list[Good]]:
                     goods.append(
                         Good(cc, None, asn, region, oks[0].first_ok, max(b.last_ok for b in oks))
                     )
-            elif len(group) >= MIN_RUN:
+            elif len(group) >= MIN_RUN or group[0].failed_targets >= OUTAGE_ONE_ROUND_TARGETS:
                 prev = items[i - 1] if i > 0 else None
                 nxt = items[j] if j < len(items) else None
-                uids: list[str] = []
-                for b in group:
-                    uids.extend(b.uids[: max(0, 200 - len(uids))])
                 spans.append(
                     Span(
                         kind="outage",
@@ -226,11 +231,10 @@ def find_outages(buckets: Iterable[Bucket]) -> tuple[list[Span], list[Good]]:
                         methods=("outage",),
                         method_counts=(("outage", len(group)),),
                         confidence=sum(b.failed_targets / b.targets for b in group) / len(group),
-                        uids=tuple(uids),
                     )
                 )
             i = j
-    return spans, goods
+    return spans, goods, rounds
 
 
 # --------------------------------------------------------------------------- merging

@@ -189,8 +189,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _time_bound(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    from ashyq.incidents.model import IncidentError, parse_when
+
+    try:
+        return parse_when(value)[0].isoformat(sep=" ")
+    except IncidentError as exc:
+        raise _err(f"{option}: {value!r} is not a time (YYYY-MM[-DD[THH[:MM]]])") from exc
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from ashyq.incidents.registry import list_incidents
+
+    args.since = _time_bound(args.since, "--since")
+    args.until = _time_bound(args.until, "--until")
 
     found = list_incidents(
         data_dir(args),
@@ -249,7 +263,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     found = list_incidents(data_dir(args))
     text = write_json(found) if args.format == "json" else write_csv(found)
     if args.output:
-        args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        try:
+            args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _err(f"{args.output}: cannot write ({exc.strerror or exc})") from exc
         print(f"exported {len(found)} incident(s) to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

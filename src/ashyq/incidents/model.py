@@ -164,7 +164,7 @@ def country_of_number(number: str) -> tuple[str, str] | None:
 
 
 def canonical_platform(name: str) -> str:
-    """ "WhatsApp", "Ватсап", "واتساب" → "whatsapp"; unknown names lower-cased."""
+    """Canonical platform name: "WhatsApp", "Ватсап", "واتساب" → "whatsapp" (else lower case)."""
     from ashyq.claims.lexicon import platforms
     from ashyq.claims.text import normalise
 
@@ -185,10 +185,16 @@ def _clean(value: Any, name: str, limit: int = 500) -> str | None:
     return text or None
 
 
-def _list(value: Any) -> list[str]:
+def _list(value: Any, spaces: bool = False) -> list[str]:
+    """A list from a list, or from text separated by ; , | (and spaces if asked)."""
     if value is None or value == "":
         return []
-    items = value if isinstance(value, list | tuple) else re.split(r"[;,|]", str(value))
+    if isinstance(value, list | tuple):
+        items: list[Any] = []
+        for v in value:
+            items += _list(v, spaces) if isinstance(v, str) else [v]
+    else:
+        items = re.split(r"[;,|\s]+" if spaces else r"[;,|]", str(value))
     return [str(v).strip() for v in items if str(v).strip()]
 
 
@@ -203,34 +209,48 @@ def _bool(value: Any, name: str) -> bool:
     raise IncidentError(f"{name}: {value!r} is not true or false")
 
 
-def incident_from_fields(data: dict[str, Any]) -> Incident:
-    """Validate fields (from the CLI, a form, CSV or JSON) into an Incident."""
+def _platform(data: dict[str, Any]) -> str:
     platform = _clean(data.get("platform"), "platform", 100)
     if not platform:
         raise IncidentError("platform: missing")
+    return canonical_platform(platform)
+
+
+def _type(data: dict[str, Any]) -> str:
     kind = (_clean(data.get("type"), "type", 50) or "").lower().replace("-", "_").replace(" ", "_")
     if kind not in TYPES:
         raise IncidentError(f"type: {data.get('type')!r} is not one of {', '.join(TYPES)}")
+    return kind
+
+
+def _status(data: dict[str, Any]) -> str:
     status = (_clean(data.get("status"), "status", 20) or "draft").lower().replace(" ", "_")
     if status not in STATUSES:
         raise IncidentError(f"status: {data.get('status')!r} is not one of {', '.join(STATUSES)}")
+    return status
+
+
+def _when(data: dict[str, Any]) -> tuple[dt.datetime, str]:
     when = data.get("when") or data.get("occurred_at")
     if not when:
         raise IncidentError("when: missing")
     if isinstance(when, dt.datetime):
         when = when.strftime("%Y-%m-%dT%H:%M")
-    precision = _clean(data.get("precision"), "precision", 10)
-    occurred_at, precision = parse_when(str(when), precision)
-    countries = [c.upper() for c in _list(data.get("country_codes"))]
+    return parse_when(str(when), _clean(data.get("precision"), "precision", 10))
+
+
+def _indicators(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    countries = list(dict.fromkeys(c.upper() for c in _list(data.get("country_codes"), True)))
     for c in countries:
         if not re.fullmatch(r"[A-Z]{2}", c):
             raise IncidentError(f"country_codes: {c!r} is not a two-letter country code")
-    prefixes = []
-    for p in _list(data.get("prefixes")):
+    prefixes: list[str] = []
+    for p in _list(data.get("prefixes"), True):
         p = "+" + p.lstrip("+").strip()
         if not re.fullmatch(r"\+\d{1,4}", p):
             raise IncidentError(f"prefixes: {p!r} is not a calling-code prefix such as +44")
-        prefixes.append(p)
+        if p not in prefixes:
+            prefixes.append(p)
     numbers = _list(data.get("numbers"))
     for n in numbers:
         if not re.fullmatch(r"\+?[\d\s\-().]{4,24}", n):
@@ -241,24 +261,67 @@ def incident_from_fields(data: dict[str, Any]) -> Incident:
                 prefixes.append(found[0])
             if found[1] not in countries:
                 countries.append(found[1])
+    return countries, prefixes, numbers
+
+
+def _account(data: dict[str, Any]) -> tuple[str | None, bool]:
+    account = _clean(data.get("account"), "account", 200)
+    hashed = _bool(data.get("account_hashed"), "account_hashed")
+    if hashed and account and not re.fullmatch(r"sha256:[0-9a-f]{64}", account):
+        raise IncidentError("account: marked hashed but is not a sha256:<64 hex digits> value")
+    return account, hashed
+
+
+_TEXT_LIMITS = {
+    "person": 200,
+    "outlet": 200,
+    "complainant": 300,
+    "notice_text": MAX_TEXT,
+    "source": 1000,
+    "notes": MAX_TEXT,
+    "incident_id": 64,
+}
+
+
+def _texts(data: dict[str, Any]) -> dict[str, str | None]:
+    return {k: _clean(data.get(k), k, limit) for k, limit in _TEXT_LIMITS.items()}
+
+
+_CHECKS = (_platform, _type, _status, _when, _indicators, _account, _texts)
+
+
+def field_errors(data: dict[str, Any]) -> dict[str, str]:
+    """Every problem of a form at once: field name → message (empty: all good)."""
+    errors: dict[str, str] = {}
+    for check in _CHECKS:
+        try:
+            check(data)
+        except IncidentError as exc:
+            field_name, _, message = str(exc).partition(": ")
+            errors.setdefault(field_name, message)
+    return errors
+
+
+def incident_from_fields(data: dict[str, Any]) -> Incident:
+    """Validate fields (from the CLI, a form, CSV or JSON) into an Incident.
+
+    Raises IncidentError("field: message") for the first problem; ``field_errors`` lists all.
+    """
+    occurred_at, precision = _when(data)
+    countries, prefixes, numbers = _indicators(data)
+    account, hashed = _account(data)
     return Incident(
-        platform=canonical_platform(platform),
-        type=kind,
+        platform=_platform(data),
+        type=_type(data),
         occurred_at=occurred_at,
         precision=precision,
-        account=_clean(data.get("account"), "account", 200),
-        account_hashed=_bool(data.get("account_hashed"), "account_hashed"),
-        person=_clean(data.get("person"), "person", 200),
-        outlet=_clean(data.get("outlet"), "outlet", 200),
+        account=account,
+        account_hashed=hashed,
         country_codes=countries,
         prefixes=prefixes,
         numbers=numbers,
-        complainant=_clean(data.get("complainant"), "complainant", 300),
-        notice_text=_clean(data.get("notice_text"), "notice_text", MAX_TEXT),
-        source=_clean(data.get("source"), "source", 1000),
-        status=status,
-        notes=_clean(data.get("notes"), "notes", MAX_TEXT),
-        incident_id=_clean(data.get("incident_id"), "incident_id", 64),
+        status=_status(data),
+        **_texts(data),
     )
 
 

@@ -11,8 +11,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ashyq.paths import add_data_option
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to `ashyq`."""
@@ -128,7 +126,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="keep the dashboard running after the report (until Ctrl-C)",
     )
-    add_data_option(d)
+    d.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data directory for the demo's store (default: a new temporary directory, so the "
+        "demo never mixes its emulated measurements into real data)",
+    )
     d.set_defaults(func=cmd_demo)
 
 
@@ -177,14 +182,20 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from ashyq.lab import network
     from ashyq.lab.netns import install_signal_handlers
-    from ashyq.lab.scenario import _time
+    from ashyq.lab.scenario import ScenarioError, parse_time
 
     _require()
     scenario = _scenario(args.scenario)
-    install_signal_handlers()
-    net = network.up(scenario)
     try:
-        when = _time(args.at, "--at") if args.at else scenario.start
+        when = parse_time(args.at, "--at") if args.at else scenario.start
+    except ScenarioError as exc:
+        raise _cli_error(str(exc)) from None
+    install_signal_handlers()
+    try:
+        net = network.up(scenario)
+    except RuntimeError as exc:
+        raise _cli_error(f"{scenario.name}: {exc}") from None
+    try:
         net.apply(when)
         p = net.plan
         print(f"lab {net.lab.prefix} up: scenario {scenario.name}, rules of {when:%Y-%m-%d %H:%M}Z")
@@ -218,23 +229,26 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _clock_step(text: str | None) -> dt.timedelta | None:
-    from ashyq.lab.scenario import ScenarioError, _duration
+    from ashyq.lab.scenario import ScenarioError, parse_duration
 
     if not text:
         return None
     try:
-        return _duration(text, "--clock-step")
+        return parse_duration(text, "--clock-step")
     except ScenarioError as exc:
         raise _cli_error(str(exc)) from None
 
 
 def _run(scenario, **kw):
+    from ashyq.lab.netns import LabUnavailable
     from ashyq.lab.runner import ProbeUnavailable, run_scenario
 
     try:
         return run_scenario(scenario, **kw)
-    except ProbeUnavailable as exc:
+    except (ProbeUnavailable, LabUnavailable) as exc:
         raise _cli_error(str(exc)) from None
+    except RuntimeError as exc:  # a command or a server of the lab failed: say which
+        raise _cli_error(f"{scenario.name}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:

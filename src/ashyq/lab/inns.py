@@ -52,7 +52,7 @@ def run_in(ns: str, fn: Callable[..., T], *args: Any, timeout: float | None = No
     return box["value"]
 
 
-def wait_tcp(ns: str, host: str, port: int, timeout: float = 15.0) -> None:
+def wait_tcp(ns: str, host: str, port: int, timeout: float = 60.0) -> None:
     """Wait until something accepts TCP connections at host:port inside `ns`."""
 
     def probe() -> None:
@@ -70,7 +70,7 @@ def wait_tcp(ns: str, host: str, port: int, timeout: float = 15.0) -> None:
     run_in(ns, probe)
 
 
-def wait_udp_dns(ns: str, host: str, port: int, name: str, timeout: float = 15.0) -> None:
+def wait_udp_dns(ns: str, host: str, port: int, name: str, timeout: float = 60.0) -> None:
     """Wait until a DNS server at host:port inside `ns` answers a query for `name`."""
     import dns.message
     import dns.query

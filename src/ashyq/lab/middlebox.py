@@ -219,10 +219,12 @@ def peek_name(sock: socket.socket) -> tuple[str, str | None]:
     """Wait for enough client bytes to read the SNI or Host; (kind, name)."""
     deadline = time.monotonic() + PEEK_TIMEOUT
     seen = -1
+    poller = select.poll()
+    rdhup = getattr(select, "POLLRDHUP", 0)
+    poller.register(sock, select.POLLIN | rdhup)
     while time.monotonic() < deadline:
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+        events = poller.poll(max(0.0, deadline - time.monotonic()) * 1000)
+        if not events:
             break
         data = sock.recv(MAX_PEEK, socket.MSG_PEEK)
         if not data:
@@ -230,6 +232,8 @@ def peek_name(sock: socket.socket) -> tuple[str, str | None]:
         result = sniff(data)
         if result.complete:
             return result.kind, result.name
+        if events[0][1] & (rdhup | select.POLLHUP):
+            break  # the client has said all it will say
         if len(data) == seen:
             time.sleep(0.01)
         seen = len(data)

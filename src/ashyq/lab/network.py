@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,15 +213,36 @@ def _up(scenario: Scenario, lab: Lab, with_control: bool, CertAuthority) -> LabN
         )
     net.apply(scenario.start)
 
-    # Wait for every server.
+    # Wait for every server; if one does not come up, say which process died and why.
     first = scenario.sites[0].host
-    inns.wait_udp_dns(inet, planmod.DNS_MAIN, 53, first)
-    inns.wait_udp_dns(inet, planmod.DNS_REGIONAL, 53, first)
-    inns.wait_tcp(inet, "127.0.0.1", 80)
-    inns.wait_tcp(inet, "127.0.0.1", 443)
-    inns.wait_tcp(inet, "127.0.0.1", planmod.EDGE_PORT)
+    waits = [
+        lambda: inns.wait_udp_dns(inet, planmod.DNS_MAIN, 53, first),
+        lambda: inns.wait_udp_dns(inet, planmod.DNS_REGIONAL, 53, first),
+        lambda: inns.wait_tcp(inet, "127.0.0.1", 80),
+        lambda: inns.wait_tcp(inet, "127.0.0.1", 443),
+        lambda: inns.wait_tcp(inet, "127.0.0.1", planmod.EDGE_PORT),
+    ]
     if control:
-        inns.wait_tcp(inet, planmod.CONTROL_IP, planmod.CONTROL_PORT, timeout=30)
+        waits.append(
+            lambda: inns.wait_tcp(inet, planmod.CONTROL_IP, planmod.CONTROL_PORT, timeout=90)
+        )
     for c in censors.values():
-        inns.wait_tcp(c, "127.0.0.1", planmod.PROXY_PORT)
+        waits.append(lambda c=c: inns.wait_tcp(c, "127.0.0.1", planmod.PROXY_PORT))
+    for wait in waits:
+        try:
+            wait()
+        except TimeoutError as exc:
+            dead = [
+                f"{' '.join(map(str, p.args[-6:]))} exited {p.returncode}"
+                for p in lab.procs
+                if p.poll() is not None
+            ]
+            logs = {
+                log: lab.log_tail(log, 5)
+                for log in sorted(os.listdir(lab.state))
+                if log.endswith(".log")
+            }
+            detail = "; ".join(dead) or "no process died"
+            tails = " | ".join(f"{k}: {v}" for k, v in logs.items() if v and dead)
+            raise RuntimeError(f"the lab did not come up: {exc} ({detail}) {tails}") from exc
     return net

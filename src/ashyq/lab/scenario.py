@@ -179,7 +179,7 @@ def method_matches(method: str | None, accepted: tuple[str, ...]) -> bool:
 # ---------------------------------------------------------------- loading
 
 
-def _time(value: object, what: str) -> dt.datetime:
+def parse_time(value: object, what: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str):
@@ -194,7 +194,7 @@ def _time(value: object, what: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def _duration(value: object, what: str) -> dt.timedelta:
+def parse_duration(value: object, what: str) -> dt.timedelta:
     if isinstance(value, str) and value[:-1].isdigit() and value[-1] in "smhd":
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[value[-1]]
         return dt.timedelta(**{unit: int(value[:-1])})
@@ -232,8 +232,8 @@ def parse(data: dict, path: Path | None = None) -> Scenario:
             )
             for s in data["site"]
         )
-        start = _time(data["start"], f"{where}: start")
-        step = _duration(data.get("step", "1h"), f"{where}: step")
+        start = parse_time(data["start"], f"{where}: start")
+        step = parse_duration(data.get("step", "1h"), f"{where}: step")
         rounds = int(data.get("rounds", 1))
     except KeyError as exc:
         raise ScenarioError(f"{where}: missing key {exc}") from exc
@@ -268,8 +268,8 @@ def parse(data: dict, path: Path | None = None) -> Scenario:
             targets=tuple(t.lower() for t in _strs(r.get("targets"), what)),
             networks=_strs(r.get("networks"), what),
             regions=_strs(r.get("regions"), what),
-            start=_time(r["from"], what) if "from" in r else None,
-            end=_time(r["until"], what) if "until" in r else None,
+            start=parse_time(r["from"], what) if "from" in r else None,
+            end=parse_time(r["until"], what) if "until" in r else None,
             rate_kbit=int(r.get("rate_kbit", 130)),
             note=str(r.get("note", "")),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import re
 import sys
 import tomllib
@@ -321,17 +322,24 @@ def run_probe(args: argparse.Namespace) -> int:
             def on_done(m: dict[str, Any]) -> None:
                 progress.update(task, advance=1, description=m["input"][:50])
 
-        summary = asyncio.run(
-            run_targets(
-                targets,
-                cfg,
-                out,
-                concurrency=concurrency,
-                per_host=per_host,
-                sink=sink,
-                on_done=on_done,
+        try:
+            summary = asyncio.run(
+                run_targets(
+                    targets,
+                    cfg,
+                    out,
+                    concurrency=concurrency,
+                    per_host=per_host,
+                    sink=sink,
+                    on_done=on_done,
+                )
             )
-        )
+        except BrokenPipeError:
+            # the reader of stdout went away (e.g. `| head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except OSError as exc:
+            raise _error(f"cannot write the measurements: {exc.strerror or exc}") from None
     finally:
         if progress is not None:
             progress.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import functools
 import ipaddress
 import socket
 from dataclasses import dataclass, field
@@ -22,6 +24,18 @@ from ashyq.probe.errors import (
     classify,
 )
 from ashyq.probe.trace import Trace, endpoint
+
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _gai_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads for getaddrinfo, separate from asyncio's small default pool: a black-holed
+    resolver keeps a thread busy for its own timeout, and a shared pool that fills up would
+    make later lookups look like timeouts too."""
+    global _POOL
+    if _POOL is None:
+        _POOL = concurrent.futures.ThreadPoolExecutor(64, thread_name_prefix="ashyq-gai")
+    return _POOL
 
 
 @dataclass
@@ -86,7 +100,11 @@ async def system_lookup(
     addrs: list[str] = []
     try:
         infos = await asyncio.wait_for(
-            loop.getaddrinfo(hostname, 443, type=socket.SOCK_STREAM), timeout
+            loop.run_in_executor(
+                _gai_pool(),
+                functools.partial(socket.getaddrinfo, hostname, 443, type=socket.SOCK_STREAM),
+            ),
+            timeout,
         )
         for info in infos:
             addr = str(info[4][0])

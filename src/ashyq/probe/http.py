@@ -59,6 +59,18 @@ def extract_title(body: bytes) -> str:
     return " ".join(text.split())[:256]
 
 
+def host_header(parts: Any) -> str:
+    """``host[:port]`` of a split URL, without any user:password@ part."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
 def body_field(body: bytes) -> str | dict[str, str]:
     """OONI's body representation: a string when UTF-8, else base64."""
     try:
@@ -177,13 +189,21 @@ async def _exchange(
     wire = conn.send(h11.Request(method="GET", target=path, headers=list(headers.items())))
     wire += conn.send(h11.EndOfMessage())
     t_start = loop.time()
-    t0 = trace.now()
-    await asyncio.wait_for(stream.write(wire), timeout)
-    trace.event("write", t0, address=address, num_bytes=len(wire), transaction_id=tid, tags=tags)
     deadline = t_start + timeout  # headers within one step; the body gets another step
     got_eof = False
     body = bytearray()
     try:
+        t0 = trace.now()
+        try:
+            await asyncio.wait_for(stream.write(wire), timeout)
+        except Exception as exc:
+            trace.event(
+                "write", t0, address=address, failure=classify(exc), transaction_id=tid, tags=tags
+            )
+            raise
+        trace.event(
+            "write", t0, address=address, num_bytes=len(wire), transaction_id=tid, tags=tags
+        )
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
@@ -256,7 +276,7 @@ async def fetch(
         parts = urlsplit(current)
         hop = Hop(current, {})
         result.hops.append(hop)
-        req_headers = {"Host": parts.netloc, **base_headers, "Accept-Encoding": "identity"}
+        req_headers = {"Host": host_header(parts), **base_headers, "Accept-Encoding": "identity"}
         hop.entry = {
             "network": "tcp",
             "address": None,

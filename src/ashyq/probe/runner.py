@@ -47,7 +47,7 @@ async def run_targets(
     overall = asyncio.Semaphore(max(1, concurrency))
     hosts: dict[str, asyncio.Semaphore] = {}
     timeout = aiohttp.ClientTimeout(total=cfg.timeout * 3 + 5)
-    connector = aiohttp.TCPConnector(limit=max(4, concurrency), force_close=True)
+    connector = aiohttp.TCPConnector(limit=max(4, concurrency))  # keep-alive to the control
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
         async def one(target: Target) -> None:

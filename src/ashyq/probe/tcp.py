@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ashyq.probe.errors import FailureError, classify
+from ashyq.probe.privacy import remember_local
 from ashyq.probe.trace import Trace, endpoint
 
 BOGON_REFUSED = "unknown_failure: refusing to connect to a bogon address"
@@ -49,6 +50,9 @@ async def connect(
             asyncio.open_connection(ip, port, family=family, limit=2**20), timeout
         )
         conn = Connection(reader, writer, ip, port)
+        sockname = writer.get_extra_info("sockname")
+        if sockname:
+            remember_local(str(sockname[0]))
     except Exception as exc:
         failure = classify(exc)
     entry = {

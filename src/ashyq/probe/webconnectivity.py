@@ -24,6 +24,7 @@ from ashyq import __version__
 from ashyq.probe import dns as pdns
 from ashyq.probe.errors import GENERIC_TIMEOUT, FailureError
 from ashyq.probe.http import FetchResult, Ready, fetch
+from ashyq.probe.privacy import scrub
 from ashyq.probe.tcp import connect
 from ashyq.probe.thclient import ask_control, control_request
 from ashyq.probe.tls import handshake, make_context
@@ -92,6 +93,7 @@ class _State:
     dns_failure: str | None = None
     http_failure: str | None = None
     timed_out: bool = False
+    error: str | None = None
     ready: dict[tuple[str, int], Ready] = field(default_factory=dict)
 
     def close_ready(self, keep: Ready | None = None) -> None:
@@ -247,6 +249,8 @@ async def measure(
     state = _State()
     try:
         await asyncio.wait_for(_run(url, cfg, trace, state, session), cfg.url_timeout)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise
     except TimeoutError:
         state.timed_out = True
         if state.control is None and cfg.control:
@@ -260,7 +264,16 @@ async def measure(
                     hop.entry["t"] = trace.now()
                     hop.entry["failure"] = hop.failure
             state.fetch.failure = state.fetch.failure or GENERIC_TIMEOUT
-    return build_measurement(url, cfg, started, time.monotonic() - t_begin, trace, state)
+    except Exception as exc:  # a bug must cost one measurement's tail, never the run
+        state.error = f"{type(exc).__name__}: {exc}"
+        state.http_failure = state.http_failure or f"unknown_failure: {exc}"
+        if state.fetch is not None:
+            for hop in state.fetch.hops:
+                if hop.entry.get("t") is None:
+                    hop.entry["t"] = trace.now()
+                    hop.entry["failure"] = hop.failure or state.http_failure
+    m = build_measurement(url, cfg, started, time.monotonic() - t_begin, trace, state)
+    return scrub(m)
 
 
 def build_measurement(
@@ -298,6 +311,7 @@ def build_measurement(
         "http_experiment_failure": state.http_failure,
         "throughput": fetched.throughput() if fetched else None,
         "x_url_timed_out": state.timed_out,
+        "x_probe_error": state.error,
         "x_resolver": endpoint(*cfg.resolver) if cfg.resolver else None,
         # judgement fields of OONI's probe: ashyq's probe leaves them to the analysis
         "dns_consistency": None,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 SEGMENT_MAX_BYTES = 64 * 1024 * 1024
+MAX_OPEN_SEGMENTS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,11 @@ class Record:
     source: str
     received_at: str
     measurement: dict[str, Any]
+    encoded: bytes | None = None  # the line, when already made
 
     def line(self) -> bytes:
+        if self.encoded is not None:
+            return self.encoded
         return (
             json.dumps(
                 {
@@ -75,11 +79,15 @@ class ArchiveWriter:
         self._seq = 0
 
     def _segment(self, day: str) -> tuple[Path, Any]:
-        current = self._open.get(day)
+        current = self._open.pop(day, None)
         if current is not None and current[1].tell() < SEGMENT_MAX_BYTES:
+            self._open[day] = current  # most recently used last
             return current
         if current is not None:
             current[1].close()
+        while len(self._open) >= MAX_OPEN_SEGMENTS:  # late uploads for many days: close old ones
+            oldest = next(iter(self._open))
+            self._open.pop(oldest)[1].close()
         directory = self.root / day[0:4] / day[5:7] / day[8:10]
         new_dir = not directory.is_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -160,14 +168,31 @@ def segments(data_dir: Path) -> list[Path]:
     return sorted(root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/*.jsonl.gz"))
 
 
+def read_member_at(path: Path, offset: int, chunk: int = 1 << 16) -> bytes | None:
+    """The decompressed gzip member starting at ``offset`` (reads only that member)."""
+    d = zlib.decompressobj(wbits=31)
+    parts: list[bytes] = []
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while not d.eof:
+            data = f.read(chunk)
+            if not data:
+                return None  # truncated
+            try:
+                parts.append(d.decompress(data))
+            except zlib.error:
+                return None
+    return b"".join(parts)
+
+
 def read_record_at(data_dir: Path, rel_path: str, offset: int, uid: str) -> dict[str, Any] | None:
     path = data_dir / rel_path
     if not path.is_file():
         return None
-    for start, _, blob in read_members(path, offset):
-        for env in parse_lines(blob):
-            if env.get("uid") == uid:
-                return env
-        if start >= offset:
-            break
+    blob = read_member_at(path, offset)
+    if blob is None:
+        return None
+    for env in parse_lines(blob):
+        if env.get("uid") == uid:
+            return env
     return None

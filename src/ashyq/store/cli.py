@@ -131,8 +131,22 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from ashyq.store.store import DB_NAME
+
     started = time.monotonic()
-    store = _open(args)
+    try:
+        store = _open(args)
+    except duckdb.Error as exc:  # a damaged table file: the archive is the truth, start afresh
+        root = data_dir(args)
+        aside = root / f"{DB_NAME}.damaged-{int(time.time())}"
+        (root / DB_NAME).rename(aside)
+        wal = root / (DB_NAME + ".wal")
+        if wal.exists():
+            wal.rename(Path(str(aside) + ".wal"))
+        print(f"the table file could not be opened ({exc}); moved it to {aside}", file=sys.stderr)
+        store = _open(args)
     n = store.rebuild()
     print(f"rebuilt from the archive: {n:,} measurements in {time.monotonic() - started:.1f} s")
     return 0

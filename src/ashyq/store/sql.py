@@ -231,11 +231,17 @@ MEASUREMENT_INTERVAL = f"""
 
 # Runs of equal status per series (gaps and islands: a change of status starts a run); the
 # bounds of each run (last good before, first good after) are taken over the runs, which are
-# far fewer than the rows. Returns the bad runs of >= ? measurements, plus the good runs of the
+# far fewer than the rows. Measurements in outage rounds (bucket width ?) are left out.
+# Returns the bad runs of >= ? measurements, plus the good runs of the
 # same (country, target) pairs (they decide national vs. regional vs. network scope).
 RUNS = f"""
 WITH v AS (
-    {_EVENT_ROWS} AND status IN ('ok', 'blocked', 'throttled')
+    SELECT e.* FROM ({_EVENT_ROWS} AND status IN ('ok', 'blocked', 'throttled')) AS e
+    WHERE NOT EXISTS (
+        SELECT 1 FROM outage_rounds AS o
+        WHERE o.cc = e.cc AND o.asn = e.asn AND o.region = e.region
+          AND o.bucket = floor(epoch(e.t) / ?)::BIGINT
+    )
 ),
 w AS (
     SELECT *, CASE WHEN st IS DISTINCT FROM lag(st) OVER s THEN 1 ELSE 0 END AS chg
@@ -293,6 +299,13 @@ SELECT any_value(cc), any_value(asn), any_value(region), bucket, count(*) AS tar
     min(first_ok), max(last_ok), sum(failed)::BIGINT
 FROM pt GROUP BY nk, bucket
 """
+
+# Outage rounds found in Python, kept out of run detection (a temporary table per connection).
+CREATE_OUTAGE_ROUNDS = (
+    "CREATE OR REPLACE TEMP TABLE outage_rounds "
+    "(cc VARCHAR, asn VARCHAR, region VARCHAR, bucket BIGINT)"
+)
+INSERT_OUTAGE_ROUND = "INSERT INTO outage_rounds VALUES (?, ?, ?, ?)"
 
 # The failing measurements of one outage (network and time span), for its evidence.
 OUTAGE_UIDS = """

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -258,28 +259,30 @@ class Store:
         if source not in ("probe", "ooni"):
             raise ValueError("source must be 'probe' or 'ooni'")
         total = IngestResult()
-        with self.connect(write=True):
-            self.sync(recompute_events=False)
-            chunk: list[Any] = []
-            index = 0
-            for m in measurements:
-                chunk.append(m)
-                if len(chunk) >= CHUNK:
-                    total.merge(self._add_chunk(chunk, source, index))
-                    index += len(chunk)
-                    chunk = []
-                    if progress:
-                        progress(total)
-            if chunk:
+        # One write connection per chunk, with a pause between chunks, so that readers (the
+        # web server) get their turn during a long import.
+        self.sync(recompute_events=False)
+        chunk: list[Any] = []
+        index = 0
+        for m in measurements:
+            chunk.append(m)
+            if len(chunk) >= CHUNK:
                 total.merge(self._add_chunk(chunk, source, index))
+                index += len(chunk)
+                chunk = []
                 if progress:
                     progress(total)
-            if total.added and recompute_events:
-                self.recompute_events()
+                time.sleep(0.05)
+        if chunk:
+            total.merge(self._add_chunk(chunk, source, index))
+            if progress:
+                progress(total)
+        if total.added and recompute_events:
+            self.recompute_events()
         return total
 
     def check_and_archive(
-        self, measurements: list[Any], source: str, known: Callable[[str], bool]
+        self, measurements: list[Any], source: str, known: Callable[[str], bool], base: int = 0
     ) -> tuple[IngestResult, list[tuple[int, str, str]]]:
         """Validate and archive (fsync) without touching the tables: the collector's fast path.
         ``known(uid)`` says whether a uid is already stored. Returns the result and, per item,
@@ -295,7 +298,7 @@ class Store:
             except InvalidMeasurement as exc:
                 result.rejected += 1
                 if len(result.errors) < 100:
-                    result.errors.append(f"item {i}: {exc}")
+                    result.errors.append(f"item {base + i}: {exc}")
                 outcome.append((i, "rejected", str(exc)))
                 continue
             if ident.uid in seen or known(ident.uid):
@@ -318,10 +321,7 @@ class Store:
                 with suppress(InvalidMeasurement):
                     candidates.append(check_measurement(m).uid)
             existing = {r[0] for r in con.execute(sql.EXISTING_UIDS, [candidates]).fetchall()}
-            result, _ = self.check_and_archive(chunk, source, existing.__contains__)
-            for i, err in enumerate(result.errors):
-                head, _, rest = err.partition(": ")
-                result.errors[i] = f"item {base + int(head.split()[1])}: {rest}"
+            result, _ = self.check_and_archive(chunk, source, existing.__contains__, base)
             self.sync(recompute_events=False)
         return result
 
@@ -387,7 +387,7 @@ class Store:
                     con.execute(sql.INSERT_VERDICTS, [tmp])
             con.execute(sql.SET_SEGMENT_OFFSET, [rel, end])
             if new:
-                con.execute(sql.SET_META, ["events_dirty", "1"])
+                con.execute(sql.SET_META, ["events_dirty", _token()])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -420,7 +420,7 @@ class Store:
                         con.execute("DETACH old")
                     except duckdb.Error:
                         pass  # an unreadable old file: its old verdicts cannot be kept
-                con.execute(sql.SET_META, ["events_dirty", "1"])
+                con.execute(sql.SET_META, ["events_dirty", _token()])
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
@@ -467,7 +467,7 @@ class Store:
                             progress(done)
                 done += self._write_verdicts(con, judge_rows(rows, judge, version))
                 con.execute(sql.RETIRE_OLD_VERDICTS, [version])
-                con.execute(sql.SET_META, ["events_dirty", "1"])
+                con.execute(sql.SET_META, ["events_dirty", _token()])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -484,19 +484,24 @@ class Store:
 
     # ----------------------------------------------------------------- events
     def recompute_events(self) -> int:
-        """Recompute the events table from the current verdicts. Returns the event count."""
+        """Recompute the events table from the current verdicts. Returns the event count.
+        The computation reads under a shared lock (readers go on); only writing the result
+        takes the store for itself."""
         from ashyq.events.build import compute_events, write_events
 
-        with self.connect(write=True) as con:
+        with self.connect() as con:
+            seen = _meta(con, "events_dirty")
             events = compute_events(con)
+        with self.connect(write=True) as con:
             write_events(con, events)
-            con.execute(sql.SET_META, ["events_dirty", "0"])
+            if _meta(con, "events_dirty") == seen:  # nothing new arrived meanwhile
+                con.execute(sql.SET_META, ["events_dirty", "0"])
         return len(events)
 
     def events_dirty(self) -> bool:
         with self.connect() as con:
-            row = con.execute(sql.GET_META, ["events_dirty"]).fetchone()
-        return bool(row and row[0] == "1")
+            value = _meta(con, "events_dirty")
+        return value not in (None, "0")
 
     def events(
         self,
@@ -511,7 +516,8 @@ class Store:
         Recomputes them first when new verdicts arrived and the store is writable."""
         from ashyq.events.build import event_to_json
 
-        if not self.read_only and self.events_dirty():
+        inside_read = getattr(self._local, "con", None) is not None and not self._local.write
+        if not self.read_only and not inside_read and self.events_dirty():
             self.recompute_events()
         statement, params = sql.events_query(_t(since), _t(until), country, target, kind, scope)
         return [event_to_json(r) for r in self.query(statement, params)]
@@ -568,6 +574,15 @@ class Store:
         out["archive"] = {"segments": len(segs), "bytes": size, "pending_bytes": pending}
         out["data_dir"] = str(self.data_dir)
         return out
+
+
+def _token() -> str:
+    return f"{time.time_ns()}-{os.getpid()}"
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute(sql.GET_META, [key]).fetchone()
+    return None if row is None else row[0]
 
 
 def _t(value: str | datetime | None) -> str | None:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 
+from ashyq.store.lock import StoreBusy
 from ashyq.web import i18n, security
 from ashyq.web.alerts import SmtpConfig
 from ashyq.web.state import WebState
@@ -38,6 +39,8 @@ class Config:
     smtp: SmtpConfig | None = None
     alerts_interval: float = 0.0  # seconds between background alert runs; 0: none
     chromium: str = "/usr/bin/chromium"
+    reader_hold: float = 1.0  # longest time a store read connection is kept open (seconds)
+    reader_idle: float = 0.25  # an unused read connection is closed after this long
     admin_password: str | None = field(default_factory=lambda: os.environ.get(ADMIN_ENV) or None)
 
 
@@ -54,6 +57,7 @@ CONFIG_KEY = web.AppKey("config", Config)
 JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
 SECRET_KEY = web.AppKey("secret", bytes)
 TASKS_KEY = web.AppKey("tasks", list)
+READER_KEY = web.AppKey("reader", Any)
 NONCE = web.RequestKey("nonce", str)
 BROWSER = web.RequestKey("browser_id", str)
 LANG = web.RequestKey("lang", str)
@@ -201,6 +205,8 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         response = render(request, "error.html", status=exc.status, message=exc.reason)
+    except StoreBusy as exc:
+        response = render(request, "error.html", status=503, message=str(exc))
     except Exception:
         log.exception("error while serving %s", request.path)
         response = render(request, "error.html", status=500, message="internal error")
@@ -266,6 +272,9 @@ def make_app(config: Config, store: Any | None = None) -> web.Application:
     app[JINJA_KEY] = make_jinja()
     app[SECRET_KEY] = state.secret()
     app[TASKS_KEY] = []
+    from ashyq.web.reader import StoreReader
+
+    app[READER_KEY] = StoreReader(store, hold=config.reader_hold, idle=config.reader_idle)
     pages.add_routes(app)
     reports.add_routes(app)
     admin.add_routes(app)
@@ -287,6 +296,7 @@ async def _stop_background(app: web.Application) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+    await asyncio.to_thread(app[READER_KEY].shutdown)
     app[STATE_KEY].close()
 
 

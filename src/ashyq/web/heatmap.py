@@ -57,12 +57,16 @@ def to_local(moment: datetime) -> datetime:
 
 def build(hourly: Iterable[tuple[datetime, int, int]], last_days: int = 14) -> HeatMap:
     """``hourly`` rows are (UTC hour, measurements, failing measurements)."""
+    per_hour: dict[datetime, tuple[int, int]] = {}
+    for hour, total, failing in hourly:  # several networks share an hour: convert it once
+        t, f = per_hour.get(hour, (0, 0))
+        per_hour[hour] = (t + int(total), f + int(failing))
     grid: dict[tuple[date, int], tuple[int, int]] = {}
-    for hour, total, failing in hourly:
+    for hour, (total, failing) in per_hour.items():
         local = to_local(hour)
         key = (local.date(), local.hour)
         t, f = grid.get(key, (0, 0))
-        grid[key] = (t + int(total), f + int(failing))
+        grid[key] = (t + total, f + failing)
     if not grid:
         return HeatMap(days=[], cells=[], width=LEFT + 24 * CELL, height=TOP)
     newest = max(day for day, _ in grid)

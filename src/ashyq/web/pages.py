@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import duckdb
 from aiohttp import web
 
-from ashyq.web import heatmap, queries, timeline
-from ashyq.web.app import STATE_KEY, STORE_KEY, HttpError, now_utc, render
+from ashyq.web import heatmap, i18n, queries, timeline
+from ashyq.web.app import (
+    READER_KEY,
+    STATE_KEY,
+    STORE_KEY,
+    HttpError,
+    lang_of,
+    now_utc,
+    render,
+)
 from ashyq.web.csvexport import to_csv
 from ashyq.web.observations import compare
 from ashyq.web.regions import KZ_REGIONS
@@ -24,21 +32,20 @@ MAX_EXPORT_ROWS = 200_000
 MAX_RAW_SHOWN = 500_000  # characters of raw JSON shown on the page; the download has it all
 MAX_RECENT = 100  # ended events listed on the overview
 MAX_SHOWN_EVENTS = 300  # on the page; the CSV export has them all
-MAX_QUERIED_EVENTS = 5_000
 ASN_RE = re.compile(r"^AS\d{1,10}$")
 TARGET_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,253}$")
 KIND_SEVERITY = {"blocking": 3, "outage": 2, "throttling": 1}
 
 
 async def in_store(request: web.Request, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    """Run ``work(con)`` on a short read-only store connection, off the event loop."""
+    """Run ``work(con)`` on a read-only store connection, off the event loop."""
+    return await request.app[READER_KEY].run(work)
+
+
+async def raw_measurement(request: web.Request, uid: str) -> dict[str, Any] | None:
+    """The archived measurement (the store's nested connection is the reader's own)."""
     store = request.app[STORE_KEY]
-
-    def run() -> T:
-        with store.connect() as con:
-            return work(con)
-
-    return await asyncio.to_thread(run)
+    return await in_store(request, lambda _con: store.measurement(uid))
 
 
 # ------------------------------------------------------------------ parsing the query string
@@ -134,14 +141,29 @@ def event_filter(request: web.Request) -> tuple[queries.EventFilter, dict[str, s
 
 
 # ------------------------------------------------------------------ overview
-def _cells_of(event: dict[str, Any]) -> set[tuple[str, str]]:
-    pairs = {
-        (str(n.get("region") or ""), str(n.get("asn"))) for n in event["networks"] if n.get("asn")
-    }
-    if pairs:
-        return pairs
+def _cells_of(event: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(region, network) cells an event touches, each with the methods seen there."""
+    cells: dict[tuple[str, str], list[str]] = {}
+    for n in event["networks"]:
+        if n.get("asn"):
+            methods = n.get("methods") if isinstance(n.get("methods"), list) else None
+            key = (str(n.get("region") or ""), str(n.get("asn")))
+            cells.setdefault(key, []).extend(str(m) for m in (methods or event["methods"]))
+    if cells:
+        return cells
     regions = event["regions"] or [""]
-    return {(r, a) for r in regions for a in event["asns"]}
+    return {(r, a): list(event["methods"]) for r in regions for a in event["asns"]}
+
+
+def _new_cell(total: int = 0, failing: int = 0) -> dict[str, Any]:
+    return {
+        "total": total,
+        "failing": failing,
+        "kinds": set(),
+        "ongoing": False,
+        "targets": set(),
+        "methods": set(),
+    }
 
 
 def build_grid(
@@ -149,19 +171,13 @@ def build_grid(
 ) -> tuple[list[str], list[str], dict[tuple[str, str], dict[str, Any]]]:
     grid: dict[tuple[str, str], dict[str, Any]] = {}
     for c in cells:
-        grid[(c["region"], c["network"])] = {
-            "total": c["total"],
-            "failing": c["blocked"] + c["throttled"] + c["down"],
-            "kinds": set(),
-            "ongoing": False,
-            "targets": set(),
-        }
+        failing = int(c["blocked"] or 0) + int(c["throttled"] or 0) + int(c["down"] or 0)
+        grid[(c["region"], c["network"])] = _new_cell(int(c["total"] or 0), failing)
     for ev in events:
-        for key in _cells_of(ev):
-            cell = grid.setdefault(
-                key, {"total": 0, "failing": 0, "kinds": set(), "ongoing": False, "targets": set()}
-            )
+        for key, methods in _cells_of(ev).items():
+            cell = grid.setdefault(key, _new_cell())
             cell["kinds"].add(ev["kind"])
+            cell["methods"].update(methods)
             cell["ongoing"] = cell["ongoing"] or ev["end"] is None
             if ev["target"]:
                 cell["targets"].add(ev["target"])
@@ -169,8 +185,9 @@ def build_grid(
         kinds = sorted(cell["kinds"], key=lambda k: -KIND_SEVERITY.get(k, 0))
         cell["worst"] = kinds[0] if kinds else ("ok" if cell["total"] else "none")
         cell["targets"] = sorted(cell["targets"])
+        cell["methods"] = sorted(cell["methods"])
     seen_regions = {r for r, _ in grid if r}
-    regions = [r for r in KZ_REGIONS] + sorted(seen_regions - set(KZ_REGIONS))
+    regions = list(KZ_REGIONS) + sorted(seen_regions - set(KZ_REGIONS))
     if any(r == "" for r, _ in grid):
         regions.append("")
     networks = sorted({n for _, n in grid})
@@ -238,20 +255,56 @@ def chart_span(
     return since, until
 
 
+def chart_rows(chart: timeline.Timeline, lang: str) -> list[dict[str, Any]]:
+    """The timeline's rows with every text and number ready to print: one translation per
+    kind instead of one per bar keeps a page of hundreds of events fast to render."""
+    kinds = {k: i18n.translate(lang, f"kind.{k}") for k in KIND_SEVERITY}
+    ongoing = i18n.translate(lang, "events.ongoing")
+    everything = i18n.translate(lang, "events.all_targets")
+    rows = []
+    for row in chart.rows:
+        name = row.target or everything
+        if len(name) > 28:
+            name = name[:27] + "…"
+        bars = [
+            {
+                "href": f"/events/{quote(bar.event_id, safe='')}/report.html",
+                "kind": bar.kind,
+                "x": f"{bar.x:.1f}",
+                "w": f"{bar.width:.1f}",
+                "title": f"{kinds.get(bar.kind, bar.kind)} {bar.method}: "
+                f"{bar.start:%Y-%m-%d %H:%M} – "
+                + (f"{bar.end:%Y-%m-%d %H:%M}" if bar.end else ongoing),
+            }
+            for bar in row.bars
+        ]
+        rows.append(
+            {
+                "target": row.target or "",
+                "network": row.network,
+                "label": f"{name} · {row.network}",
+                "text_y": row.y + 15,
+                "bar_y": row.y + 4,
+                "bars": bars,
+            }
+        )
+    return rows
+
+
 async def events_page(request: web.Request) -> web.Response:
     f, shown = event_filter(request)
     now = now_utc()
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         return {
-            "events": queries.events(con, f, limit=MAX_QUERIED_EVENTS),
+            "events": queries.events(con, f, limit=MAX_SHOWN_EVENTS, newest_first=True),
+            "total": queries.count_events(con, f),
             "choices": queries.filter_choices(con),
         }
 
     data = await in_store(request, work)
-    newest = sorted(data["events"], key=lambda e: e["start"], reverse=True)
-    evs = newest[:MAX_SHOWN_EVENTS]
-    truncated = len(newest) > MAX_SHOWN_EVENTS
+    evs = data["events"]
+    truncated = data["total"] > len(evs)
     chart = timeline.layout(evs, *chart_span(evs, f, request.query.get("since"), now), now)
     categories = sorted(set(request.app[STATE_KEY].categories().values()))
     query = request.query_string
@@ -259,9 +312,10 @@ async def events_page(request: web.Request) -> web.Response:
         request,
         "events.html",
         events=evs,
-        total=len(newest),
+        total=data["total"],
         truncated=truncated,
         chart=chart,
+        chart_rows=chart_rows(chart, lang_of(request)),
         shown=shown,
         choices=data["choices"],
         categories=categories,
@@ -465,7 +519,6 @@ async def measurement_page(request: web.Request) -> web.Response:
     uid = request.match_info["uid"]
     if len(uid) > 200:
         raise HttpError(400, "measurement id too long")
-    store = request.app[STORE_KEY]
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         return {"row": queries.measurement_row(con, uid), "verdicts": queries.verdicts_of(con, uid)}
@@ -473,7 +526,7 @@ async def measurement_page(request: web.Request) -> web.Response:
     data = await in_store(request, work)
     if data["row"] is None:
         raise HttpError(404, "no such measurement")
-    raw = await asyncio.to_thread(store.measurement, uid)
+    raw = await raw_measurement(request, uid)
     raw_json = json.dumps(raw, indent=2, ensure_ascii=False) if raw is not None else None
     raw_cut = raw_json is not None and len(raw_json) > MAX_RAW_SHOWN
     return render(
@@ -494,7 +547,7 @@ async def measurement_json(request: web.Request) -> web.Response:
     uid = request.match_info["uid"]
     if len(uid) > 200:
         raise HttpError(400, "measurement id too long")
-    raw = await asyncio.to_thread(request.app[STORE_KEY].measurement, uid)
+    raw = await raw_measurement(request, uid)
     if raw is None:
         raise HttpError(404, "no such measurement")
     response = web.Response(body=canonical_json(raw), content_type="application/json")

@@ -67,11 +67,7 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def events(
-    con: duckdb.DuckDBPyConnection, f: EventFilter, limit: int = 2000, with_uids: bool = False
-) -> list[dict[str, Any]]:
-    """Events overlapping [since, until) that match the filter, oldest first (without their
-    measurement uids unless asked: those lists are the heavy part)."""
+def _event_where(f: EventFilter) -> tuple[list[str], list[Any]]:
     where = ["true"]
     params: list[Any] = []
     if f.since is not None:
@@ -95,12 +91,32 @@ def events(
     if f.kind:
         where.append("kind = ?")
         params.append(f.kind)
+    return where, params
+
+
+def events(
+    con: duckdb.DuckDBPyConnection,
+    f: EventFilter,
+    limit: int = 2000,
+    with_uids: bool = False,
+    newest_first: bool = False,
+) -> list[dict[str, Any]]:
+    """Events overlapping [since, until) that match the filter, oldest first (or the newest
+    ``limit`` of them), without their measurement uids unless asked: those are heavy."""
+    where, params = _event_where(f)
     columns = [c for c in EVENT_COLUMNS if with_uids or c != "measurement_uids"]
+    order = '"start" DESC, kind, target' if newest_first else '"start", kind, target'
     sql = (
         f"SELECT {', '.join(columns)} FROM events WHERE {' AND '.join(where)} "
-        f'ORDER BY "start", kind, target LIMIT {int(limit)}'
+        f"ORDER BY {order} LIMIT {int(limit)}"
     )
     return [_event(r) for r in _rows(con.execute(sql, params))]
+
+
+def count_events(con: duckdb.DuckDBPyConnection, f: EventFilter) -> int:
+    where, params = _event_where(f)
+    row = con.execute(f"SELECT count(*) FROM events WHERE {' AND '.join(where)}", params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def event(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, Any] | None:

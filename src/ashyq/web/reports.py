@@ -17,9 +17,9 @@ from markupsafe import Markup
 
 from ashyq import __version__
 from ashyq.web import queries, security
-from ashyq.web.app import CONFIG_KEY, STORE_KEY, HttpError, now_utc, render
+from ashyq.web.app import CONFIG_KEY, HttpError, now_utc, render
 from ashyq.web.observations import compare
-from ashyq.web.pages import canonical_json, in_store, sha256_of
+from ashyq.web.pages import canonical_json, in_store, raw_measurement, sha256_of
 
 SAMPLES = 4
 PDF_TIMEOUT = 90.0
@@ -70,7 +70,6 @@ def _css() -> Markup:
 
 
 async def report_context(request: web.Request, event_id: str) -> dict[str, Any]:
-    store = request.app[STORE_KEY]
     now = now_utc()
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -94,7 +93,7 @@ async def report_context(request: web.Request, event_id: str) -> dict[str, Any]:
         raise HttpError(404, "no such event")
     samples = []
     for row in sorted(data["samples"], key=lambda r: r["measurement_start_time"]):
-        raw = await asyncio.to_thread(store.measurement, row["measurement_uid"])
+        raw = await raw_measurement(request, row["measurement_uid"])
         samples.append(
             {
                 "verdict": row,
