@@ -98,3 +98,28 @@ def test_iran_fingerprint_is_confirmed(shared_dir, ooni_ctx):
     assert v.details["confirmed"] is True and v.confidence == 1.0
     assert v.ooni_blocking == "dns" and v.probe_cc == "IR"
     assert any("10.10.34.36" in e for e in v.evidence)
+
+
+FASTPATH_ROW = re.compile(r"^\|\s*`([\w.-]+\.json)`\s*\|")
+
+
+def test_fastpath_web_connectivity_agrees_with_the_probes_flags_except_listed(shared_dir, ooni_ctx):
+    listed = {
+        m.group(1)
+        for line in DOC.read_text(encoding="utf-8").splitlines()
+        if (m := FASTPATH_ROW.match(line))
+    }
+    assert "bug_351.json" in listed
+    differ = set()
+    compared = 0
+    for f in sorted((shared_dir / "research/ooni/fastpath_fixtures").glob("*.json")):
+        m = json.loads(f.read_text())
+        if not isinstance(m, dict) or m.get("test_name") != "web_connectivity":
+            continue
+        tk = m.get("test_keys") or {}
+        v = judge(m, context=ooni_ctx)
+        compared += 1
+        if (v.ooni_blocking, v.ooni_accessible) != (tk.get("blocking"), tk.get("accessible")):
+            differ.add(f.name)
+    assert compared == 16
+    assert differ == listed

@@ -162,3 +162,24 @@ def test_blockpage_over_https_with_a_trusted_interceptor_is_still_found(ctx):
     v = judge(make_wc("https://vlast.kz/", body=BLOCKPAGE), context=ctx)
     check(v)
     assert (v.status, v.method) == ("blocked", "http.blockpage:ashyq.kz_restricted")
+
+
+def test_body_scan_cache_is_dropped_when_fingerprints_change():
+    from ashyq.analysis.fingerprints import Fingerprint, FingerprintDB
+
+    db = FingerprintDB()
+    page = "<html><body>Site temporarily closed by order 451-K</body></html>"
+    assert db.match_http_body(page, "KZ") is None
+    assert db.match_http_body(page, "KZ") is None  # remembered
+    db.add(Fingerprint("test.order", "nat", "body", "contains", "closed by order"))
+    fp = db.match_http_body(page, "KZ")
+    assert fp is not None and fp.name == "test.order"
+
+
+def test_captcha_widget_on_the_sites_own_page_is_not_a_challenge(ctx):
+    from tests.analysis.builders import PAGE
+
+    page = PAGE.replace("</body>", '<div class="g-recaptcha" data-sitekey="x"></div></body>')
+    v = judge(make_wc("http://vlast.kz/", body=page), context=ctx)
+    check(v)
+    assert (v.status, v.method) == ("ok", None)

@@ -220,6 +220,35 @@ def test_cli_serve_subprocess(net):
         port = net["http"].port
         status, c = post(m.group(1), request(f"http://site.test:{port}/", [f"127.0.0.1:{port}"]))
         assert status == 200 and c["http_request"]["title"] == "Site"
+        # and the probe, as its own process, against this control
+        probe = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ashyq",
+                "probe",
+                f"http://site.test:{port}/",
+                "--control",
+                m.group(1),
+                "--resolver",
+                net["dns"].address_str,
+                "--no-system-resolver",
+                "--cc",
+                "KZ",
+                "--asn",
+                "AS9198",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert probe.returncode == 0, probe.stderr
+        (line,) = probe.stdout.splitlines()
+        measurement = json.loads(line)
+        assert measurement["probe_ip"] == "127.0.0.1"
+        assert measurement["test_keys"]["control_failure"] is None
+        check_response(measurement["test_keys"]["control"])
+        assert measurement["test_keys"]["control"]["http_request"]["title"] == "Site"
     finally:
         proc.terminate()
         proc.wait(10)

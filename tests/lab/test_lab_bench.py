@@ -115,59 +115,39 @@ def bench_result(tmp_path_factory):
     return code, result, cases
 
 
-# What the analysis gets right today; the bench must keep it that way. The rest of the goal
-# (every case, no false accusation at all) is asserted by test_bench_is_perfect below.
-TECHNIQUES_FOUND = {
-    "dns.nxdomain",
-    "dns.bogon",
-    "ip.blackhole",
-    "tcp.reset",
-    "tls.timeout",
-    "tls.reset",
-    "tls.mitm",
-    "throttle",
-    "shutdown",
-}
-NEVER_ACCUSED = {"normal", "down", "slow", "challenge"}
-
-
 @pytest.mark.lab
 @pytest.mark.timeout(600)
-def test_bench_runs_every_scenario_and_finds_what_it_should(bench_result):
+def test_bench_measures_every_case(bench_result):
     _code, result, cases = bench_result
     assert set(result["scenarios_run"]) == set(available())
     assert result["cases"] == len(cases) > 200
     assert result["probe_failures"] == []
     assert result["absent"] == 0  # every target measured at every vantage point and round
-    assert {"cases", "blocked_cases", "found_with_right_method", "missed", "seconds"} <= set(result)
     techniques = {c["technique"] for c in cases if c["censored"]}
-    assert techniques >= TECHNIQUES_FOUND
-    wrong = [
-        c
-        for c in cases
-        if c["censored"] and c["technique"] in TECHNIQUES_FOUND and c["outcome"] != "found"
-    ]
-    assert wrong == []
-    accused = [
-        c for c in cases if c["outcome"] == "false_accusation" and c["technique"] in NEVER_ACCUSED
-    ]
-    assert accused == []
+    assert techniques >= {
+        "dns.nxdomain",
+        "dns.bogon",
+        "dns.blockpage",
+        "ip.blackhole",
+        "tcp.reset",
+        "tls.timeout",
+        "tls.reset",
+        "http.blockpage",
+        "tls.mitm",
+        "throttle",
+        "shutdown",
+    }
+    innocent = {c["technique"] for c in cases if not c["censored"]}
+    assert innocent == {"normal", "down", "slow", "cdn", "challenge", "geoblock"}
+    assert isinstance(result["seconds"], float)
 
 
 @pytest.mark.lab
-@pytest.mark.xfail(
-    reason="analysis gaps found by the lab (bench/lab/RESULTS.md): the Host blockpage is "
-    "judged ok (its page is taken for the control's when neither has uncommon headers), "
-    "documentation addresses (the lab's whole internet) count as bogons, so a DNS answer "
-    "pointing at the blockpage server is called dns.bogon and a CDN's regional answer is "
-    "accused, and a site geo-blocked by its operator (HTTP 451) is called http.diff",
-    strict=False,
-)
-def test_bench_is_perfect(bench_result):
+def test_bench_finds_every_censored_case_and_accuses_no_innocent(bench_result):
     code, result, cases = bench_result
     problems = [c for c in cases if c["outcome"] in ("missed", "false_accusation", "wrong_method")]
     assert problems == []
     assert result["missed"] == 0
     assert result["false_accusations"] == 0
-    assert result["found_with_right_method"] == result["blocked_cases"]
+    assert result["found_with_right_method"] == result["blocked_cases"] > 100
     assert code == 0

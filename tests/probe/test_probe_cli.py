@@ -352,3 +352,15 @@ def test_hostile_responses_are_stored_safely(lab, tmp_path):
     for u in urls[1:]:
         failure = got[u]["test_keys"]["http_experiment_failure"]
         assert failure and failure.startswith("unknown_failure"), failure
+
+
+def test_resolver_port_closed(lab, tmp_path):
+    """A resolver that is not there: the ICMP port-unreachable shows as connection_refused."""
+    out = tmp_path / "o.jsonl"
+    args = [*lab.base_args(), "--resolver", f"127.0.0.1:{lab.closed_port}"]
+    assert main(["probe", "http://ok.test/", "-o", str(out), *args]) == 0
+    (m,) = _lines(out)
+    check_measurement(m)
+    k = m["test_keys"]
+    assert {q["failure"] for q in k["queries"]} == {"connection_refused"}
+    assert k["dns_experiment_failure"] == "connection_refused"

@@ -160,3 +160,24 @@ def test_module_entries(tmp_path):
         for p in procs:
             p.terminate()
             p.wait(10)
+
+
+def test_dns_answers_follow_changes_while_running():
+    """Answers are cached per question; every change to the configuration is seen at once."""
+    with DNSServer({"a.kz": ["127.0.0.1"]}) as srv:
+        for _ in range(2):  # the second answer comes from the cache
+            assert _q(srv.address, "a.kz").answer[0][0].to_text() == "127.0.0.1"
+        srv.set_zone("a.kz", ["127.0.0.2"])
+        assert _q(srv.address, "a.kz").answer[0][0].to_text() == "127.0.0.2"
+        srv.zone["a.kz"] = "NXDOMAIN"
+        assert dns.rcode.to_text(_q(srv.address, "a.kz").rcode()) == "NXDOMAIN"
+        srv.lie_all = "127.0.0.9"
+        assert _q(srv.address, "a.kz").answer[0][0].to_text() == "127.0.0.9"
+        srv.lie_all = None
+        srv.silent.add("a.kz")
+        with pytest.raises(dns.exception.Timeout):
+            _q(srv.address, "a.kz", timeout=0.3)
+        srv.silent.discard("a.kz")
+        srv.zone = {"a.kz": ["127.0.0.3"]}
+        assert _q(srv.address, "a.kz").answer[0][0].to_text() == "127.0.0.3"
+        assert srv.queries.count(("a.kz", "A")) == 7  # cached answers are logged too

@@ -156,6 +156,12 @@ def test_store_cli(tmp_path: Path, capsys) -> None:
     assert "3 measurements" in capsys.readouterr().out
     assert main(["store", "stats", "--data", str(tmp_path)]) == 0
     assert "measurements       3" in capsys.readouterr().out
+    # archived elsewhere (a collector that stopped before loading): `store sync` loads it
+    other = Store(tmp_path)
+    other.check_and_archive([measurement(50)], "probe", lambda uid: False)
+    other.close()
+    assert main(["store", "sync", "--data", str(tmp_path)]) == 0
+    assert "loaded 1 measurements" in capsys.readouterr().out
 
 
 def test_hostile_values_are_stored_as_data(tmp_path: Path) -> None:
@@ -193,6 +199,8 @@ def test_import_api_bad_dates(tmp_path: Path, since: str, until: str, capsys) ->
 def test_rebuild_recovers_from_a_damaged_table_file(tmp_path: Path, capsys) -> None:
     Store.open(tmp_path).add_measurements([measurement(i) for i in range(7)])
     (tmp_path / "ashyq.duckdb").write_bytes(b"\0garbage" * 1000)
+    assert main(["events", "--data", str(tmp_path)]) == 2
+    assert "ashyq store rebuild" in capsys.readouterr().err
     assert main(["store", "rebuild", "--data", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "could not be opened" in captured.err and "7 measurements" in captured.out

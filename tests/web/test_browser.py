@@ -132,6 +132,9 @@ def test_hostile_blockpage_never_runs(page, server, scenario, artifacts):
     assert page.locator("main img, main iframe, main svg[onload], main script").count() == 0
     assert page.locator("script").count() == 1  # the site's own /static/app.js only
     assert page.locator("script").first.get_attribute("src") == "/static/app.js"
+    # the event it belongs to links to its evidence report
+    event_id = scenario.events["hostile_now"]["event_id"]
+    assert page.locator(f'#events tr.event[data-event-id="{event_id}"]').count() == 1
     # the blockpage title is shown escaped in the comparison table
     assert "Blocked<script>" in page.locator("table.compare").inner_text()
     # raw JSON, escaped, and its SHA-256

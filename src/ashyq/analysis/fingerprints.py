@@ -40,6 +40,7 @@ SCOPE_CONFIDENCE = {
     "prov": 0.9,
 }
 BODY_SCAN_LIMIT = 16 * 1024  # blockpages are small; their markers sit near the top
+SCAN_CACHE_SIZE = 256  # recent body scans remembered (at most 16 Ki characters each)
 PROJECT_FINGERPRINTS = Path(__file__).resolve().parents[3] / "data" / "fingerprints"
 
 try:  # an Aho-Corasick automaton finds any of 1,300 patterns in one pass over the body
@@ -93,6 +94,11 @@ class FingerprintDB:
     _body_re: re.Pattern[str] | None = None
     _body_ac: Any = None
     count: int = 0
+    #: scans of recent bodies: blockpages (and many sites' pages) recur byte for byte
+    scan_cache_size: int = SCAN_CACHE_SIZE  # 0: scan every body afresh
+    _scan_cache: dict[tuple[str, str | None], Fingerprint | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, fp: Fingerprint) -> None:
         self.count += 1
@@ -115,6 +121,7 @@ class FingerprintDB:
             self.headers.setdefault(loc[7:].lower(), []).append(fp)
         self._body_re = None
         self._body_ac = None
+        self._scan_cache.clear()
 
     def _body_contains_match(self, text: str, cc: str | None) -> Fingerprint | None:
         if not self.body_contains:
@@ -193,13 +200,22 @@ class FingerprintDB:
             if fp is not None and fp.applies_to(cc):
                 return fp
         chunk = body[:BODY_SCAN_LIMIT]
-        fp = self._body_contains_match(chunk, cc)
-        if fp is not None:
-            return fp
-        for rx2, fp in self.body_regexps:
-            if fp.applies_to(cc) and rx2.search(chunk):
-                return fp
-        return None
+        key = (chunk, cc)
+        cache = self._scan_cache
+        if key in cache:
+            return cache[key]
+        size = self.scan_cache_size
+        found = self._body_contains_match(chunk, cc)
+        if found is None:
+            for rx2, fp in self.body_regexps:
+                if fp.applies_to(cc) and rx2.search(chunk):
+                    found = fp
+                    break
+        if size > 0:
+            if len(cache) >= size:
+                cache.clear()  # bounded memory; recurring pages come back quickly
+            cache[key] = found
+        return found
 
 
 def trie_regex(words: Iterable[str]) -> str:

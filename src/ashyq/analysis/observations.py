@@ -80,7 +80,9 @@ def title_of(body: str | None) -> str:
 def headers_of(response: dict[str, Any]) -> dict[str, str]:
     h = response.get("headers")
     out: dict[str, str] = {}
-    if isinstance(h, dict):
+    if type(h) is dict:
+        if all(type(k) is str and type(v) is str for k, v in h.items()):
+            return h  # the common case: JSON keys are strings, values already strings
         for k, v in h.items():
             if isinstance(k, str):
                 if isinstance(v, list):
@@ -127,17 +129,47 @@ class TlsObs:
     seconds: float | None
 
 
-@dataclass(slots=True)
 class HttpObs:
-    url: str | None
-    failure: str | None
-    code: int | None
-    body: str | None
-    body_length: int | None
-    headers: dict[str, str]
-    title: str
-    chain: list[str]  # URLs of the redirect chain, first to last
-    truncated: bool = False  # the probe stored only the start of the body (body_is_truncated)
+    """The probe's final HTTP response (or failure); the title is read only when asked for."""
+
+    __slots__ = (
+        "_title",
+        "body",
+        "body_length",
+        "chain",
+        "code",
+        "failure",
+        "headers",
+        "truncated",
+        "url",
+    )
+
+    def __init__(
+        self,
+        url: str | None,
+        failure: str | None,
+        code: int | None,
+        body: str | None,
+        body_length: int | None,
+        headers: dict[str, str],
+        chain: list[str],  # URLs of the redirect chain, first to last
+        truncated: bool = False,  # the probe stored only the start of the body
+    ) -> None:
+        self.url = url
+        self.failure = failure
+        self.code = code
+        self.body = body
+        self.body_length = body_length
+        self.headers = headers
+        self.chain = chain
+        self.truncated = truncated
+        self._title: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self._title is None:
+            self._title = title_of(self.body)
+        return self._title
 
 
 @dataclass(slots=True)
@@ -162,34 +194,44 @@ class ControlObs:
 
 def dns_obs(tk: dict[str, Any], host: str | None) -> DnsObs:
     out = DnsObs()
+    queries = tk.get("queries")
+    if not isinstance(queries, list):
+        queries = ()
+    addrs = out.addrs
     seen: set[str] = set()
     failures: list[str] = []
-    for q in _l(tk.get("queries")):
-        if not isinstance(q, dict):
+    for q in queries:
+        if type(q) is not dict:
             continue
         qhost = q.get("hostname")
-        if host and isinstance(qhost, str) and qhost.lower().rstrip(".") != host:
+        if host and type(qhost) is str and qhost != host and qhost.lower().rstrip(".") != host:
             continue
         out.queried = True
-        engine = q.get("engine") if isinstance(q.get("engine"), str) else "system"
-        qtype = q.get("query_type")
-        fail = _s(q.get("failure"))
+        engine = q.get("engine")
+        if type(engine) is not str:
+            engine = "system"
         encrypted = engine in ENCRYPTED_ENGINES
-        if fail:
-            if engine in SYSTEM_ENGINES and qtype != "AAAA" and out.system_failure is None:
+        fail = q.get("failure")
+        if fail and type(fail) is str and q.get("query_type") != "AAAA":
+            if out.system_failure is None and engine in SYSTEM_ENGINES:
                 out.system_failure = fail
-            if not encrypted and qtype != "AAAA":
+            if not encrypted:
                 failures.append(fail)
-        for a in _l(q.get("answers")):
-            if not isinstance(a, dict):
+        answers = q.get("answers")
+        if type(answers) is not list:
+            continue
+        for a in answers:
+            if type(a) is not dict:
                 continue
             ip = a.get("ipv4") or a.get("ipv6")
-            if not isinstance(ip, str):
+            if type(ip) is not str:
                 cname = a.get("hostname")
-                if isinstance(cname, str) and a.get("answer_type") == "CNAME":
+                if type(cname) is str and a.get("answer_type") == "CNAME":
                     out.cnames.append(cname)
                 continue
-            asn = as_asn(a.get("asn"))
+            asn = a.get("asn")
+            if asn is not None:
+                asn = asn if type(asn) is int else as_asn(asn)
             if encrypted:
                 out.trusted.add(ip)
                 if asn:
@@ -199,41 +241,56 @@ def dns_obs(tk: dict[str, Any], host: str | None) -> DnsObs:
                 out.asn[ip] = asn
             if ip not in seen:
                 seen.add(ip)
-                out.addrs.append(ip)
-    if not out.addrs and failures:
-        out.failure = failures[0]
-    dns_fail = _s(tk.get("dns_experiment_failure"))
-    if not out.addrs and out.failure is None and dns_fail:
-        out.failure = dns_fail
+                addrs.append(ip)
+    if not addrs:
+        if failures:
+            out.failure = failures[0]
+        else:
+            dns_fail = tk.get("dns_experiment_failure")
+            if dns_fail and type(dns_fail) is str:
+                out.failure = dns_fail
     return out
 
 
 def tcp_obs(tk: dict[str, Any]) -> list[TcpObs]:
-    out = []
-    for c in _l(tk.get("tcp_connect")):
-        if not isinstance(c, dict):
+    out: list[TcpObs] = []
+    conns = tk.get("tcp_connect")
+    if type(conns) is not list:
+        return out
+    for c in conns:
+        if type(c) is not dict:
             continue
         ip = c.get("ip")
-        if not isinstance(ip, str):
+        if type(ip) is not str:
             continue
-        port = c.get("port") if isinstance(c.get("port"), int) else None
-        st = _d(c.get("status"))
-        fail = _s(st.get("failure"))
-        ok = st.get("success") is True and not fail
+        port = c.get("port")
+        if type(port) is not int:
+            port = None
+        st = c.get("status")
+        if type(st) is dict:
+            fail = st.get("failure") or None
+            if fail is not None and type(fail) is not str:
+                fail = None
+            ok = st.get("success") is True and not fail
+        else:
+            fail, ok = None, False
         ep = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
         out.append(TcpObs(ep, ip, port, ok, fail))
     return out
 
 
 def tls_obs(tk: dict[str, Any]) -> list[TlsObs]:
-    out = []
-    for h in _l(tk.get("tls_handshakes")):
-        if not isinstance(h, dict):
+    out: list[TlsObs] = []
+    hs = tk.get("tls_handshakes")
+    if type(hs) is not list:
+        return out
+    for h in hs:
+        if type(h) is not dict:
             continue
         ep = h.get("address")
-        if not isinstance(ep, str):
+        if type(ep) is not str:
             ep = ""
-        ip, _port = split_endpoint(ep) if ep else ("", None)
+        ip = split_endpoint(ep)[0] if ep else ""
         fail = _s(h.get("failure"))
         t0, t = _num(h.get("t0")), _num(h.get("t"))
         secs = t - t0 if t0 is not None and t is not None and t >= t0 else None
@@ -253,25 +310,41 @@ def tls_obs(tk: dict[str, Any]) -> list[TlsObs]:
 
 
 def http_obs(tk: dict[str, Any]) -> HttpObs | None:
-    reqs = [r for r in _l(tk.get("requests")) if isinstance(r, dict)]
-    if not reqs:
+    reqs = tk.get("requests")
+    if type(reqs) is not list:
         return None
-    last = reqs[0]  # OONI lists the chain last request first
+    last = None
+    for r in reqs:  # OONI lists the chain last request first
+        if type(r) is dict:
+            last = r
+            break
+    if last is None:
+        return None
     req = _d(last.get("request"))
     resp = _d(last.get("response"))
-    body = body_text(resp.get("body"))
-    code = resp.get("code") if isinstance(resp.get("code"), int) else None
-    chain = [u for r in reversed(reqs) if isinstance(u := _d(r.get("request")).get("url"), str)]
+    raw = resp.get("body")
+    body = raw if type(raw) is str else body_text(raw)
+    code = resp.get("code")
+    if type(code) is not int:
+        code = None
+    if len(reqs) == 1:
+        u = req.get("url")
+        chain = [u] if type(u) is str else []
+    else:
+        chain = [
+            u
+            for r in reversed(reqs)
+            if type(r) is dict and type(u := _d(r.get("request")).get("url")) is str
+        ]
     return HttpObs(
-        url=_s(req.get("url")),
-        failure=_s(last.get("failure")),
-        code=code or None,
-        body=body,
-        body_length=len(body) if body is not None else None,
-        headers=headers_of(resp),
-        title=title_of(body),
-        chain=chain,
-        truncated=resp.get("body_is_truncated") is True,
+        _s(req.get("url")),
+        _s(last.get("failure")),
+        code or None,
+        body,
+        len(body) if body is not None else None,
+        headers_of(resp),
+        chain,
+        resp.get("body_is_truncated") is True,
     )
 
 
@@ -279,42 +352,60 @@ def control_obs(tk: dict[str, Any]) -> ControlObs:
     c = tk.get("control")
     out = ControlObs()
     out.failure = _s(tk.get("control_failure"))
-    if not isinstance(c, dict) or not c:
+    if type(c) is not dict or not c:
         return out
     out.present = True
-    dns = _d(c.get("dns"))
-    out.dns_failure = _s(dns.get("failure"))
-    out.addrs = [a for a in _l(dns.get("addrs")) if isinstance(a, str)]
-    for ip, info in _d(c.get("ip_info")).items():
-        info = _d(info)
-        asn = as_asn(info.get("asn"))
-        if asn:
-            out.addr_asn[ip] = asn
-            if ip in out.addrs or not out.addrs:
-                out.asns.add(asn)
-        flags = info.get("flags")
-        if isinstance(flags, int) and flags & IPINFO_VALID_FOR_DOMAIN:
-            out.valid_tls_addrs.add(ip)
-    for ep, st in _d(c.get("tcp_connect")).items():
-        st = _d(st)
-        out.tcp[ep] = (st.get("status") is True, _s(st.get("failure")))
-    for ep, st in _d(c.get("tls_handshake")).items():
-        st = _d(st)
-        ok = st.get("status") is True
-        out.tls[ep] = (ok, _s(st.get("failure")))
-        if ok:
-            out.valid_tls_addrs.add(split_endpoint(ep)[0])
+    dns = c.get("dns")
+    if type(dns) is dict:
+        out.dns_failure = _s(dns.get("failure"))
+        addrs = dns.get("addrs")
+        if type(addrs) is list:
+            out.addrs = [a for a in addrs if type(a) is str]
+    ctl_addrs = out.addrs
+    ip_info = c.get("ip_info")
+    if type(ip_info) is dict:
+        for ip, info in ip_info.items():
+            if type(info) is not dict:
+                continue
+            asn = info.get("asn")
+            if asn is not None:
+                asn = asn if type(asn) is int and asn > 0 else as_asn(asn)
+            if asn:
+                out.addr_asn[ip] = asn
+                if not ctl_addrs or ip in ctl_addrs:
+                    out.asns.add(asn)
+            flags = info.get("flags")
+            if type(flags) is int and flags & IPINFO_VALID_FOR_DOMAIN:
+                out.valid_tls_addrs.add(ip)
+    tcp = c.get("tcp_connect")
+    if type(tcp) is dict:
+        for ep, st in tcp.items():
+            if type(st) is dict:
+                out.tcp[ep] = (st.get("status") is True, _s(st.get("failure")))
+            else:
+                out.tcp[ep] = (False, None)
+    tls = c.get("tls_handshake")
+    if type(tls) is dict:
+        for ep, st in tls.items():
+            if type(st) is not dict:
+                out.tls[ep] = (False, None)
+                continue
+            ok = st.get("status") is True
+            out.tls[ep] = (ok, _s(st.get("failure")))
+            if ok:
+                out.valid_tls_addrs.add(split_endpoint(ep)[0])
     hr = c.get("http_request")
-    if isinstance(hr, dict) and hr:
+    if type(hr) is dict and hr:
         out.http_present = True
         out.http_failure = _s(hr.get("failure"))
         code = hr.get("status_code")
-        out.http_code = code if isinstance(code, int) and code > 0 else None
+        out.http_code = code if type(code) is int and code > 0 else None
         bl = hr.get("body_length")
-        out.http_body_length = bl if isinstance(bl, int) and bl >= 0 else None
-        out.http_title = hr.get("title") if isinstance(hr.get("title"), str) else ""
+        out.http_body_length = bl if type(bl) is int and bl >= 0 else None
+        title = hr.get("title")
+        out.http_title = title if type(title) is str else ""
         hh = hr.get("headers")
-        if isinstance(hh, dict):
+        if type(hh) is dict:
             out.http_headers = hh  # JSON object keys are always strings
         out.kbit_s = _num(hr.get("download_kbit_s"))
     return out

@@ -28,7 +28,7 @@ from ashyq.analysis.model import Verdict
 from ashyq.analysis.observations import throughput_kbit_s, tls_handshake_seconds
 from ashyq.analysis.web import Baseline, judge_web, split_url
 
-RULE_VERSION = "ashyq-rules-2026.11.1"
+RULE_VERSION = "ashyq-rules-2026.11.2"
 
 #: at least this many other targets measured from the network make a baseline
 BASELINE_MIN_TARGETS = 3

@@ -164,8 +164,7 @@ def judge_web(
     dns = dns_obs(tk, host)
     ctl = control_obs(tk)
     http = http_obs(tk)
-    tcps = tcp_obs(tk)
-    tlss = tls_obs(tk)
+    # TCP and TLS observations are read only when a rule needs them (DNS failures don't)
     https = scheme == "https"
 
     # 1. Fingerprints: confirmations that need no control (scoped to their countries, and
@@ -206,13 +205,13 @@ def judge_web(
                 fp = fingerprints.match_http_body(http.body, cc)
             if fp is not None and fp.false_positive:
                 known_fp = fp
-            elif fp is not None and not fp.confirmed and _authenticated(http, tlss):
+            elif fp is not None and not fp.confirmed and _authenticated(http, tls_obs(tk)):
                 # a generic pattern ("Access Denied") on a page whose server proved with its
                 # certificate that it is the site: the operator's own page (e.g. a CDN's)
                 known_fp = fp
             elif fp is not None:
                 where = "body" if fp.location == "body" else fp.location.replace(".", " ")
-                dns_bad = _dns_inconsistent(dns, ctl, tlss)
+                dns_bad = _dns_inconsistent(dns, ctl, tls_obs(tk))
                 ev = [
                     f"the page the probe received for {http.url or m.get('input')} "
                     f"(HTTP {http.code}, {http.body_length or 0} bytes"
@@ -244,7 +243,7 @@ def judge_web(
 
     # 2. No control, no accusation.
     if not ctl.present or ctl.failure:
-        return _without_control(m, ctl, http, tlss, https)
+        return _without_control(m, ctl, http, tls_obs(tk), https)
 
     # 3. DNS.
     ctl_resolves = bool(ctl.addrs) and not ctl.dns_failure
@@ -277,7 +276,7 @@ def judge_web(
             False,
             {"probe_dns_failure": probe_fail, "control_addrs": ctl.addrs[:8]},
         )
-    if not dns.addrs and not dns.queried and http is None and not tcps:
+    if not dns.addrs and not dns.queried and http is None and not tk.get("tcp_connect"):
         return Finding(
             "inconclusive",
             "probe.failure",
@@ -325,6 +324,7 @@ def judge_web(
                 "control_addrs": ctl.addrs[:8],
             },
         )
+    tlss = tls_obs(tk)
     consistency = _consistency(dns, ctl, tlss)
     inconsistent = bool(dns.addrs) and ctl_resolves and not consistency["consistent"]
     dns_notes = consistency["notes"]
@@ -348,6 +348,7 @@ def judge_web(
     # 4. TCP: per address, compared with the control's attempt at the same endpoint (only the
     #    URL's port: OONI 0.5 also tries the other of 80/443)
     want = _port or (443 if https else 80)
+    tcps = tcp_obs(tk)
     tcps = [t for t in tcps if t.port == want] or tcps
     tcp_ok = [t for t in tcps if t.ok]
     tcp_bad = [t for t in tcps if not t.ok]
@@ -904,19 +905,22 @@ def _registrable(host: str) -> str:
     return ".".join(parts[-2:])
 
 
+def _challenge(http: HttpObs) -> tuple[str, str, dict[str, Any]]:
+    return (
+        "challenge",
+        f'the probe received an anti-bot challenge page (title "{http.title}") instead of '
+        "the site; the network may be treated differently by the site itself",
+        {"guard": "challenge"},
+    )
+
+
 def _compare(
     http: HttpObs, ctl: ControlObs, host: str | None
 ) -> tuple[str, str, dict[str, Any]] | None:
     """None when the page matches the control's; else (kind, sentence, details)."""
     body = http.body or ""
-    head = body[:65536].lower() if len(body) < 200_000 else ""
-    if CHALLENGE_TITLES.search(http.title or "") or any(k in head for k in CHALLENGE_BODY_MARKS):
-        return (
-            "challenge",
-            f'the probe received an anti-bot challenge page (title "{http.title}") instead of '
-            "the site; the network may be treated differently by the site itself",
-            {"guard": "challenge"},
-        )
+    if CHALLENGE_TITLES.search(http.title or ""):
+        return _challenge(http)
     # redirects to the site's own login page or regional mirror
     final = http.chain[-1] if http.chain else http.url
     if host and final and len(http.chain) > 1:
@@ -953,6 +957,12 @@ def _compare(
     }
     if status_match and (body_match or title_match or headers_match):
         return None
+    # challenge widgets in the body count only on a page that differs from the control's (a
+    # site's own contact form may carry a captcha)
+    if len(body) < 200_000:
+        head = body[:65536].lower()
+        if any(k in head for k in CHALLENGE_BODY_MARKS):
+            return _challenge(http)
     if status_match and http.truncated and a < b and (not pt or pt == ct):
         # the probe kept only the start of the body: its length says nothing, and nothing
         # that can be seen differs (OONI skips the length check of truncated bodies too)

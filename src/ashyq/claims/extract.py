@@ -36,16 +36,25 @@ from ashyq.claims.text import (
     to_document,
 )
 
+# Top-level domains a report may name: the common generic ones, every country code of the
+# region and the larger countries, and the Cyrillic ones. A word like "вчера.Но" (a missing
+# space) or "photo.jpg" is not a domain.
 _TLDS = (
-    "kz|ru|com|org|net|info|io|me|tv|uz|kg|tj|ua|by|am|az|ge|asia|news|eu|uk|de|fr|fm|media|"
-    "online|site|press|co|us|cc|biz|su|tech|today|live|app|be|us|ly|gl|qa|ae|tm|cn|in|tr|"
-    "қаз|рф"
+    "com|org|net|info|io|me|tv|co|us|cc|biz|su|eu|asia|news|media|online|site|press|tech|"
+    "today|live|app|blog|space|store|shop|world|global|center|agency|club|xyz|top|pro|one|ai|"
+    "digital|network|email|cloud|fm|am|ly|gl|to|ws|int|edu|gov|mil|"
+    "kz|ru|uz|kg|tj|tm|ua|by|az|ge|md|lt|lv|ee|pl|cz|sk|hu|ro|bg|rs|de|fr|it|es|pt|nl|be|lu|"
+    "ch|at|uk|ie|se|no|fi|dk|is|ca|au|nz|jp|kr|cn|hk|tw|in|pk|ir|iq|sy|lb|jo|sa|ae|qa|kw|bh|"
+    "om|ye|eg|tn|dz|ma|sd|tr|il|ps|mn|af|bd|id|my|sg|th|vn|ph|br|ar|mx|cl|za|ng|ke|"
+    "қаз|рф|бел|укр|срб|мкд|мон"
 )
 _DOMAIN = re.compile(
     r"(?<![\w@.\-])((?:[a-z0-9а-яәғқңөұүһі](?:[a-z0-9а-яәғқңөұүһі\-]{0,61}[a-z0-9а-яәғқңөұүһі])?\.)+"
     rf"(?:{_TLDS}))(?![\w\-]|\.[a-z0-9])",
     re.IGNORECASE,
 )
+_LATIN_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+_CYRILLIC_LETTER = re.compile(r"[а-яәғқңөұүһі]", re.IGNORECASE)
 _CONTRAST = re.compile(
     r";|؛|\s[—–]\s|,?\s+(?:а|но|однако|зато|тогда как|в то время как|but|while|whereas|"
     r"however|although|though|yet|ал|бірақ|алайда|ал енді|әйтсе де|"
@@ -53,7 +62,9 @@ _CONTRAST = re.compile(
     r"(?=[\s,])",
     re.IGNORECASE,
 )
-_LIST_BREAK = re.compile(r",|\s(?:and|и|және|әрі|также|as well as|and also|й)\s|\sو", re.IGNORECASE)
+_LIST_BREAK = re.compile(
+    r",|\s(?:and|и|және|әрі|также|as well as|and also|й|&)\s|\sو", re.IGNORECASE
+)
 _STRENGTH = {"strong": 2, "weak": 1}
 _AFFECTING = ("blocking", "throttling", "outage")
 _GENERIC_NETWORK = ("internet", "mobile_internet")
@@ -114,6 +125,11 @@ def find_domains(norm: str) -> list[Target]:
             host = host[4:]
         if "." not in host or host.split(".")[0].isdigit():
             continue
+        tld = m.group(1).rsplit(".", 1)[-1]
+        if tld[0].isupper() and not tld.isupper():
+            continue  # "blocked.In Almaty": a sentence run on without its space
+        if _LATIN_LETTER.search(host) and _CYRILLIC_LETTER.search(host):
+            continue  # mixed scripts ("влаcт.кз" with a Latin "c"): no real domain looks so
         out.append(Target(host, "domain", m.start(1), m.end(1)))
     return out
 
@@ -220,6 +236,7 @@ def find_places(norm: str) -> tuple[list[str], bool]:
     """Canonical places and whether the sentence speaks of the whole country."""
     found: list[tuple[int, str]] = []
     region_word = lexicon.region_word()
+    region_before = lexicon.region_word_before()
     region_of = lexicon.region_of_city()
     spans: list[tuple[int, int]] = []
     for entity in lexicon.places():
@@ -230,7 +247,10 @@ def find_places(norm: str) -> tuple[list[str], bool]:
                 if any(_overlaps((m.start(), m.end()), s) for s in spans):
                     continue
                 name = entity.name
-                if entity.kind == "city" and region_word.match(norm[m.end() : m.end() + 20]):
+                if entity.kind == "city" and (
+                    region_word.match(norm[m.end() : m.end() + 20])
+                    or region_before.search(norm[max(0, m.start() - 14) : m.start()])
+                ):
                     name = region_of.get(name, f"{name} Region")
                 found.append((m.start(), name))
                 spans.append((m.start(), m.end()))
@@ -394,8 +414,25 @@ def _claim_kind(t: Target, q: Cue, account_clause: bool) -> str:
 # --- one sentence ---------------------------------------------------------------------------
 
 
-def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
-    """Everything the extractor needs from one sentence (norm: its normalised text)."""
+def _anaphora(norm: str, targets: list[Target], antecedents: list[Target]) -> list[Target]:
+    """Targets an anaphor stands for ("these services", "бұл сайттар", "эти ресурсы"):
+    the affected targets of an earlier sentence, placed where the anaphor is."""
+    if not antecedents:
+        return []
+    out: list[Target] = []
+    for m in _cue_patterns()["anaphora"]["words"].finditer(norm):
+        if any(_overlaps((m.start(), m.end()), (t.start, t.end)) for t in targets):
+            continue
+        out += [Target(a.name, a.kind, m.start(), m.end()) for a in antecedents]
+        break
+    return out
+
+
+def analyse_sentence(
+    sentence: Sentence, norm: str, antecedents: list[Target] | None = None
+) -> SentenceFacts:
+    """Everything the extractor needs from one sentence (norm: its normalised text).
+    ``antecedents``: the affected targets of the sentence before, for anaphora."""
     facts = SentenceFacts(sentence, sentence_language(sentence.text))
     c = _cue_patterns()
     explanations = find_explanations(norm)
@@ -407,8 +444,13 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
     facts.denial = _near(c["denial"]["words"], norm)
     targets = [t for t in find_targets(norm) if not _is_medium_or_source(norm, t)]
     cues = find_cues(norm, [span for _, span in explanations])
-    if not targets or not cues:
+    if not cues:
         return facts
+    targets = sorted(targets + _anaphora(norm, targets, antecedents or []), key=lambda t: t.start)
+    if not targets:
+        return facts
+    # "only through a VPN do they open": the works cue is about the means, not the targets
+    via_vpn = any(t.name == "vpn" for t in targets)
     account_words = c["account"]["words"]
     specific = any(t.kind != "generic" for t in targets)
     for t, q in _assign(norm, targets, cues) + _elided(norm, targets, cues):
@@ -422,13 +464,18 @@ def analyse_sentence(sentence: Sentence, norm: str) -> SentenceFacts:
             if t.name not in _GENERIC_NETWORK and specific:
                 continue  # "social networks such as Facebook": Facebook is the target
         if q.kind == "works":
-            if t.name not in ("vpn", "social_media"):  # "через VPN открывается" is a means
+            if t.name not in ("vpn", "social_media") and not via_vpn:
                 facts.not_affected.append(t)
             continue
         clause = _clause_of(norm, t)
         kind = _claim_kind(t, q, bool(account_words.search(clause)))
         facts.affected.setdefault(kind, []).append(t)
         facts.strength[kind] = max(facts.strength.get(kind, 0), q.strength)
+    if c["not_censorship"]["words"].search(norm):
+        # blocking a fraud scheme, a bank card or a number is not censorship of a service
+        for kind in ("blocking", "account"):
+            facts.affected.pop(kind, None)
+            facts.strength.pop(kind, None)
     if facts.affected or facts.not_affected:
         facts.places, facts.national = find_places(norm)
         facts.isps = find_isps(norm)
@@ -518,7 +565,17 @@ def extract_report(
     norm_all = normalise(doc.text)
     sentences = split_sentences(doc.text)
     language, shares = report_language([s.text for s in sentences])
-    facts = [analyse_sentence(s, norm_all[s.start : s.end]) for s in sentences]
+    norm_all = _mask_dateline(norm_all)
+    facts: list[SentenceFacts] = []
+    antecedents: list[Target] = []
+    for s in sentences:
+        f = analyse_sentence(s, norm_all[s.start : s.end], antecedents)
+        facts.append(f)
+        named = [t for ts in f.affected.values() for t in ts if t.kind != "generic"]
+        if named:
+            antecedents = list({t.name: t for t in named}.values())
+        elif f.not_affected or any(f.affected.values()):
+            antecedents = []  # a later sentence's "they" is not about targets two claims back
     named_years = dates_mod.years_named(norm_all)
     context_year = named_years[0] if named_years else None
 
@@ -593,6 +650,22 @@ def extract_report(
         official_explanation=official,
         sha256=hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest(),
     )
+
+
+_DATELINE = re.compile(
+    r"^\s*([A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІ\-]{2,}(?: [A-ZА-ЯЁӘҒҚҢӨҰҮҺІ\-]{2,}){0,2})"
+    r"(?=\s*(?:,|\s[—–-]\s|\())"
+)
+
+
+def _mask_dateline(norm: str) -> str:
+    """A wire report's dateline ("ALMATY, 6 January —", "АЛМАТЫ, 6 января.") says where it
+    was filed, not where anything happened: its city is blanked for place finding."""
+    m = _DATELINE.match(norm)
+    if m is None:
+        return norm
+    a, b = m.span(1)
+    return norm[:a] + " " * (b - a) + norm[b:]
 
 
 def _sentence_date(

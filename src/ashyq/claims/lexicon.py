@@ -22,6 +22,22 @@ _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _AR_PREFIX = r"(?:[وفبلك]?(?:ال)?)?"
 _BOUNDARY = r"(?<!\w)"
 
+# Endings a Cyrillic place name takes, as morphs that chain: Kazakh case, plural, possessive
+# and derivation suffixes ("Қарағанды-ға", "Ақтөбе-дегі", "облыс-ы-нда"), Russian declension
+# and the adjective of a place ("Атырау-ской", "Караганд-ин-ской"). Up to three may follow a
+# name: "Қарағанд-ы-дағы", "Шымкент-тік-тер".
+_KK_MORPHS = (
+    "а е ы і у н ға ге қа ке на не да де та те нда нде ғы гі қы кі дан ден тан тен нан нен "
+    "дың дің тың тің ның нің ды ді ты ті ны ні мен бен пен лық лік дық дік тық тік лар лер "
+    "дар дер тар тер сы сі ын ін сын сін ша ше"
+)
+_RU_MORPHS = (
+    "о и й ю я ь ом ой ым ем ей ях ям ам ами ями ах ск ский ская ской ском скую ского ских ские "
+    "ским ин ов ев ец цы ца цев ого ому ое ая ую ий ые ых"
+)
+_MORPHS = sorted(set((_KK_MORPHS + " " + _RU_MORPHS).split()), key=len, reverse=True)
+INFLECTION = "(?:" + "|".join(_MORPHS) + "){0,3}"
+
 
 def load(name: str) -> dict[str, Any]:
     """One lexicon file as data."""
@@ -29,7 +45,9 @@ def load(name: str) -> dict[str, Any]:
     return tomllib.loads(data.decode("utf-8"))
 
 
-def _word_regex(word: str, last: bool, alias: bool, short: bool = False) -> str:
+def _word_regex(
+    word: str, last: bool, alias: bool, short: bool = False, inflect: bool = False
+) -> str:
     exact = word.endswith("=")
     word = word.rstrip("=")
     body = re.escape(normalise(word)).replace(r"\-", r"[\s\-]?")
@@ -45,12 +63,18 @@ def _word_regex(word: str, last: bool, alias: bool, short: bool = False) -> str:
                 return body + r"\w{0,6}"
             if short:
                 return body + r"(?!\w)"
+            if inflect:
+                # a final vowel or "й" is an ending itself: "Костанай" → "Костанае",
+                # "Караганда" → "Караганде"
+                if len(body) > 4 and body[-1] in "аяйь":
+                    body = body[:-1]
+                return body + INFLECTION + r"(?!\w)"
             return body + r"\w{0,6}(?!\w)"
         return body + r"s?(?!\w)"  # Latin names: the word itself, or a plural
     return body + r"\w*"
 
 
-def phrase_regex(phrase: str, alias: bool = False) -> str:
+def phrase_regex(phrase: str, alias: bool = False, inflect: bool = False) -> str:
     """Regex source for one lexicon phrase (stems separated by spaces, "~" for a gap)."""
     words = phrase.split()
     parts: list[str] = []
@@ -62,7 +86,8 @@ def phrase_regex(phrase: str, alias: bool = False) -> str:
         if parts and parts[-1] == r"(?:\s+\S+){0,2}?":
             sep = r"\s+"
         last = i == len(words) - 1
-        parts.append(sep + _word_regex(word, last, alias, short=len(phrase.rstrip("=")) < 4))
+        short = len(phrase.rstrip("=")) < 4
+        parts.append(sep + _word_regex(word, last, alias, short=short, inflect=inflect))
     head = _AR_PREFIX if _ARABIC.match(phrase) else ""
     return r"(?<!\w)" + head + "".join(parts)
 
@@ -80,7 +105,7 @@ def _first_chars(phrases: list[str]) -> str:
 
 
 def compile_phrases(
-    phrases: list[str], alias: bool = False, case_sensitive: bool = False
+    phrases: list[str], alias: bool = False, case_sensitive: bool = False, inflect: bool = False
 ) -> re.Pattern[str]:
     """One pattern finding any of the phrases, longest phrases tried first."""
     ordered = sorted(set(phrases), key=len, reverse=True)
@@ -89,7 +114,7 @@ def compile_phrases(
     flags = 0 if case_sensitive else re.IGNORECASE
     # the word boundary and a look at the first letter once, before trying every phrase
     cut = len(_BOUNDARY)
-    bodies = "|".join(f"(?:{phrase_regex(p, alias)[cut:]})" for p in ordered)
+    bodies = "|".join(f"(?:{phrase_regex(p, alias, inflect)[cut:]})" for p in ordered)
     return re.compile(rf"(?<!\w)(?={_first_chars(ordered)})(?:{bodies})", flags)
 
 
@@ -146,14 +171,14 @@ def places() -> tuple[Entity, ...]:
             Entity(
                 name=city,
                 kind="city",
-                pattern=compile_phrases(loose, alias=True),
-                exact_pattern=compile_phrases(strict, alias=True, case_sensitive=True)
+                pattern=compile_phrases(loose, alias=True, inflect=True),
+                exact_pattern=compile_phrases(strict, alias=True, case_sensitive=True, inflect=True)
                 if strict
                 else None,
             )
         )
     for region, aliases in data.get("named_regions", {}).items():
-        out.append(Entity(region, "region", compile_phrases(aliases, alias=True)))
+        out.append(Entity(region, "region", compile_phrases(aliases, alias=True, inflect=True)))
     return tuple(out)
 
 
@@ -172,6 +197,15 @@ def region_of_city() -> dict[str, str]:
 def region_word() -> re.Pattern[str]:
     words = load("places")["region_words"]
     return re.compile(r"^[\s\-,]*(?:" + "|".join(phrase_regex(w) for w in words) + ")", re.I)
+
+
+@cache
+def region_word_before() -> re.Pattern[str]:
+    """A word for region written before the name (Arabic "منطقة مانغيستاو")."""
+    words = load("places").get("region_words_before", [])
+    if not words:
+        return re.compile(r"(?!x)x")
+    return re.compile("(?:" + "|".join(phrase_regex(w) for w in words) + r")\s*$", re.I)
 
 
 @cache

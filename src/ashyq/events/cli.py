@@ -85,12 +85,12 @@ def _country(value: str | None) -> str | None:
 def cmd_events(args: argparse.Namespace) -> int:
     from ashyq.cli import CliError
     from ashyq.events import formats
-    from ashyq.store import Store
+    from ashyq.store import open_for_cli
 
     since, until = _when(args.since, "since"), _when(args.until, "until")
     if since and until and since >= until:
         raise CliError("--since must be before --until")
-    store = Store.open(data_dir(args))
+    store = open_for_cli(data_dir(args))
     if args.rebuild:
         n = store.recompute_events()
         print(f"recomputed {n} events", file=sys.stderr)
@@ -116,9 +116,9 @@ def cmd_events(args: argparse.Namespace) -> int:
 def cmd_timeline(args: argparse.Namespace) -> int:
     from ashyq.events import formats
     from ashyq.events.timeline import render
-    from ashyq.store import Store
+    from ashyq.store import open_for_cli
 
-    store = Store.open(data_dir(args))
+    store = open_for_cli(data_dir(args))
     since, until = _when(args.since, "since"), _when(args.until, "until")
     country = _country(args.country)
     target = args.target.lower().strip()

@@ -171,7 +171,7 @@ def render_report(scenario, measured, verdicts, events) -> str:
                 accusing = v.status in ("blocked", "throttled")
                 mark = "  <-- differs from the ground truth" if accusing != truth.censored else ""
             lines.append(
-                f"  {net.asn:8} {va.region:10} {host:18} {got:40} truth: {truth_text}{mark}"
+                f"  {net.asn:8} {va.region:10} {host:18} {got:48} truth: {truth_text}{mark}"
             )
         lines.append("")
     if events:
@@ -181,7 +181,7 @@ def render_report(scenario, measured, verdicts, events) -> str:
             regions = ",".join(str(r) for r in e.get("regions") or [])
             methods = ",".join(str(m) for m in e.get("methods") or [])
             lines.append(
-                f"  {e.get('kind') or '?':10} {e.get('target') or '?':18} "
+                f"  {e.get('kind') or '?':10} {e.get('target') or '(everything)':18} "
                 f"{e.get('scope') or '':9} {asns:16} {regions:18} "
                 f"{e.get('start') or '?'} -> {e.get('end') or 'ongoing'}  {methods}"
             )

@@ -11,7 +11,6 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-import dns.asyncquery
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -123,6 +122,48 @@ async def system_lookup(
     return Lookup([entry], addrs, failure)
 
 
+class _Answer(asyncio.DatagramProtocol):
+    """Waits for the first datagram that answers the query (same ID and question)."""
+
+    def __init__(self, query: dns.message.Message) -> None:
+        self.query = query
+        self.done: asyncio.Future[tuple[bytes, dns.message.Message]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self.done.done() or data[:2] != self.query.id.to_bytes(2, "big"):
+            return
+        try:
+            message = dns.message.from_wire(data)
+            if not self.query.is_response(message):
+                return
+        except Exception:
+            return  # not an answer to us: keep waiting, as dnspython does
+        self.done.set_result((data, message))
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+async def exchange_udp(
+    query: dns.message.Message, resolver: tuple[str, int], timeout: float
+) -> tuple[bytes, dns.message.Message]:
+    """Send a query over UDP and return the raw bytes of its answer (kept for OONI's
+    ``raw_response`` without re-encoding)."""
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in resolver[0] else socket.AF_INET
+    transport, proto = await loop.create_datagram_endpoint(
+        lambda: _Answer(query), remote_addr=resolver, family=family
+    )
+    try:
+        transport.sendto(query.to_wire())
+        return await asyncio.wait_for(proto.done, timeout)
+    finally:
+        transport.close()
+
+
 async def udp_query(
     hostname: str,
     qtype: str,
@@ -141,8 +182,7 @@ async def udp_query(
     rdtype = dns.rdatatype.from_text(qtype)
     try:
         query = dns.message.make_query(hostname, rdtype)
-        response = await dns.asyncquery.udp(query, resolver[0], port=resolver[1], timeout=timeout)
-        raw = response.to_wire()
+        raw, response = await exchange_udp(query, resolver, timeout)
         rcode = response.rcode()
         if rcode == dns.rcode.NXDOMAIN:
             failure = DNS_NXDOMAIN

@@ -26,7 +26,10 @@ Interface (stable):
     await server.start_async()                  # on the caller's running loop instead
     server.set_zone(name, answer)               # change an answer while running
 
-Names are matched case-insensitively without the trailing dot.
+Names are matched case-insensitively without the trailing dot. Answers are cached per question;
+any change to the configuration (``set_zone``, assigning an attribute, or changing ``zone``,
+``lie`` or ``silent`` in place) drops the cache, so changes are seen at once. Forwarded
+(upstream) answers are never cached.
 
 Command line:
 
@@ -77,6 +80,40 @@ def _lookup(table: Mapping[str, Any], name: str) -> Any:
     return None
 
 
+class _WatchedDict(dict):
+    """A dict that tells its owner when it changes (so cached answers are dropped)."""
+
+    def __init__(self, data: Mapping[str, Any], on_change: Any) -> None:
+        super().__init__(data)
+        self._on_change = on_change
+
+
+class _WatchedSet(set):
+    def __init__(self, data: Iterable[str], on_change: Any) -> None:
+        super().__init__(data)
+        self._on_change = on_change
+
+
+def _watch(cls: type, methods: tuple[str, ...]) -> None:
+    for name in methods:
+        original = getattr(cls.__mro__[1], name)
+
+        def wrapper(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            result = _original(self, *args, **kwargs)
+            self._on_change()
+            return result
+
+        setattr(cls, name, wrapper)
+
+
+_watch(
+    _WatchedDict, ("__setitem__", "__delitem__", "update", "pop", "popitem", "clear", "setdefault")
+)
+_watch(_WatchedSet, ("add", "discard", "remove", "update", "pop", "clear"))
+
+CACHE_LIMIT = 4096
+
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, server: DNSServer) -> None:
         self.server = server
@@ -86,17 +123,30 @@ class _Protocol(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        # the same question (same bytes but the ID) gets the same answer: serve it from cache
+        hit = self.server._cache.get(data[2:]) if len(data) >= 12 else None
+        if hit is not None:
+            wire, name, qtype = hit
+            self.server.queries.append((name, qtype))
+            if wire is not None and self.transport is not None:
+                self.transport.sendto(data[:2] + wire, addr)
+            return
         try:
             query = dns.message.from_wire(data)
         except Exception:
             return  # not DNS: drop, like a real server would
         task = asyncio.ensure_future(self.server._answer(query))
-        task.add_done_callback(lambda t: self._send(t, addr))
+        task.add_done_callback(lambda t: self._send(t, addr, data[2:]))
 
-    def _send(self, task: asyncio.Future, addr: tuple[str, int]) -> None:
+    def _send(self, task: asyncio.Future, addr: tuple[str, int], key: bytes) -> None:
         if task.cancelled() or task.exception() is not None or self.transport is None:
             return
-        wire = task.result()
+        wire, cacheable, name, qtype = task.result()
+        if cacheable:
+            cache = self.server._cache
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            cache[key] = (wire[2:] if wire is not None else None, name, qtype)
         if wire is not None:
             self.transport.sendto(wire, addr)
 
@@ -117,6 +167,7 @@ class DNSServer:
         default: str = "NXDOMAIN",
         ttl: int = 60,
     ) -> None:
+        self._cache: dict[bytes, tuple[bytes | None, str, str]] = {}
         self.zone: dict[str, Answer] = {_norm(k): v for k, v in (zone or {}).items()}
         self.host = host
         self.port = port
@@ -130,6 +181,20 @@ class DNSServer:
         self.queries: list[tuple[str, str]] = []
         self._transport: asyncio.DatagramTransport | None = None
         self._bg: BackgroundLoop | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("zone", "lie") and isinstance(value, dict):
+            value = _WatchedDict(value, self._invalidate)
+        elif name == "silent" and isinstance(value, set):
+            value = _WatchedSet(value, self._invalidate)
+        object.__setattr__(self, name, value)
+        if not name.startswith("_") and name not in ("queries", "port", "host"):
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        cache = self.__dict__.get("_cache")
+        if cache:
+            cache.clear()
 
     # -- life cycle -------------------------------------------------------------------------
     async def start_async(self) -> tuple[str, int]:
@@ -202,15 +267,22 @@ class DNSServer:
             rrsets.append(dns.rrset.from_text_list(name + ".", self.ttl, "IN", "AAAA", v6))
         return "NOERROR", rrsets
 
-    async def _answer(self, query: dns.message.Message) -> bytes | None:
+    async def _answer(self, query: dns.message.Message) -> tuple[bytes | None, bool, str, str]:
+        """(response wire or None for silence, whether it may be cached, name, type)."""
         if not query.question:
-            return None
+            return None, False, "", ""
         q = query.question[0]
         name = _norm(q.name.to_text())
         qtype = dns.rdatatype.to_text(q.rdtype)
         self.queries.append((name, qtype))
+        wire, cacheable = await self._respond(query, q, name)
+        return wire, cacheable, name, qtype
+
+    async def _respond(
+        self, query: dns.message.Message, q: Any, name: str
+    ) -> tuple[bytes | None, bool]:
         if self.silent_all or _lookup({n: True for n in self.silent}, name):
-            return None
+            return None, True
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA | dns.flags.RA
         lie = self.lie_all if self.lie_all is not None else _lookup(self.lie, name)
@@ -221,28 +293,27 @@ class DNSServer:
                     response.answer.append(
                         dns.rrset.from_text(name + ".", self.ttl, "IN", rrtype, lie)
                     )
-            return response.to_wire()
+            return response.to_wire(), True
         in_zone = _lookup(self.zone, name) is not None
         if not in_zone and self.upstream is not None:
             try:
                 upstream = await dns.asyncquery.udp(
                     query, self.upstream[0], port=self.upstream[1], timeout=5
                 )
-                return upstream.to_wire()
+                return upstream.to_wire(), False
             except Exception:
                 response.set_rcode(dns.rcode.SERVFAIL)
-                return response.to_wire()
+                return response.to_wire(), False
         code, rrsets = self._records(name)
         if code == "SILENT":
-            return None
+            return None, True
         if code in ("NXDOMAIN", "SERVFAIL", "REFUSED"):
             response.set_rcode(dns.rcode.from_text(code))
-            # a CNAME chain ending in nothing still shows the chain
-            return response.to_wire()
+            return response.to_wire(), True
         for rr in rrsets:
             if rr.rdtype == q.rdtype or rr.rdtype == dns.rdatatype.CNAME:
                 response.answer.append(rr)
-        return response.to_wire()
+        return response.to_wire(), True
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,13 @@
 
 from ashyq.store.identity import InvalidMeasurement, check_measurement
 from ashyq.store.lock import StoreBusy
-from ashyq.store.store import IngestResult, Store
+from ashyq.store.store import IngestResult, Store, open_for_cli
 
-__all__ = ["IngestResult", "InvalidMeasurement", "Store", "StoreBusy", "check_measurement"]
+__all__ = [
+    "IngestResult",
+    "InvalidMeasurement",
+    "Store",
+    "StoreBusy",
+    "check_measurement",
+    "open_for_cli",
+]

@@ -36,6 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_stats)
 
     p = ssub.add_parser(
+        "sync",
+        help="load archived measurements not yet in the tables",
+        description="Load into the tables what the raw archive holds and the tables do not "
+        "yet (left by a collector that stopped, or copied in from elsewhere), judge it, and "
+        "recompute the events. The collector does this by itself while it runs.",
+    )
+    add_data_option(p)
+    p.set_defaults(func=cmd_sync)
+
+    p = ssub.add_parser(
         "rebuild",
         help="remake every table from the raw archive",
         description="Remake the measurements, verdicts and events tables from the raw archive "
@@ -87,9 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace, read_only: bool = False):
-    from ashyq.store import Store
+    from ashyq.store import open_for_cli
 
-    return Store.open(data_dir(args), read_only=read_only)
+    return open_for_cli(data_dir(args), read_only=read_only)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -130,14 +140,22 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    n = _open(args).sync(recompute_events=True)
+    print(f"loaded {n:,} measurements from the archive")
+    return 0
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     import duckdb
 
     from ashyq.store.store import DB_NAME
 
     started = time.monotonic()
+    from ashyq.store import Store
+
     try:
-        store = _open(args)
+        store = Store.open(data_dir(args))
     except duckdb.Error as exc:  # a damaged table file: the archive is the truth, start afresh
         root = data_dir(args)
         aside = root / f"{DB_NAME}.damaged-{int(time.time())}"

@@ -25,7 +25,7 @@ from ashyq.store.identity import (
     format_time,
     scrub,
 )
-from ashyq.store.lock import StoreLock
+from ashyq.store.lock import StoreBusy, StoreLock
 
 DB_NAME = "ashyq.duckdb"
 CHUNK = 20_000
@@ -121,6 +121,8 @@ def verdict_row(ident: Identity, verdict: Any, rule_version: str, now: str) -> d
             "confidence": 0.0,
             "evidence": [f"the rules failed on this measurement: {reason}"],
         }
+    elif hasattr(verdict, "__dataclass_fields__"):  # shallow: no deep copy of the details
+        d = {name: getattr(verdict, name) for name in verdict.__dataclass_fields__}
     else:
         d = verdict.to_dict() if hasattr(verdict, "to_dict") else dict(verdict)
     ob = d.get("ooni_blocking")
@@ -574,6 +576,21 @@ class Store:
         out["archive"] = {"segments": len(segs), "bytes": size, "pending_bytes": pending}
         out["data_dir"] = str(self.data_dir)
         return out
+
+
+def open_for_cli(data_dir: Path, read_only: bool = False) -> Store:
+    """``Store.open`` for commands: a damaged file or a busy store becomes a one-line error."""
+    from ashyq.cli import CliError
+
+    try:
+        return Store.open(data_dir, read_only=read_only)
+    except duckdb.Error as exc:
+        raise CliError(
+            f"cannot open the store in {data_dir} ({str(exc).splitlines()[0]}); "
+            f"`ashyq store rebuild --data {data_dir}` remakes it from the raw archive"
+        ) from None
+    except StoreBusy as exc:
+        raise CliError(str(exc)) from None
 
 
 def _token() -> str:

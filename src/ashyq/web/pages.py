@@ -30,6 +30,7 @@ from ashyq.web.regions import KZ_REGIONS
 T = TypeVar("T")
 MAX_EXPORT_ROWS = 200_000
 MAX_RAW_SHOWN = 500_000  # characters of raw JSON shown on the page; the download has it all
+HEAT_DAYS = 14  # rows of the hour-of-day heat map
 MAX_RECENT = 100  # ended events listed on the overview
 MAX_SHOWN_EVENTS = 300  # on the page; the CSV export has them all
 ASN_RE = re.compile(r"^AS\d{1,10}$")
@@ -459,14 +460,16 @@ async def target_page(request: web.Request) -> web.Response:
         agg = usable(con)
         end = now
         since = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-        hourly = queries.target_hourly(con, target, since, agg)
-        if not hourly:  # nothing recent: show the days up to the target's last measurement
+        daily = queries.target_counts(con, target, since, agg, grain="day")
+        if not daily:  # nothing recent: show the days up to the target's last measurement
             last = queries.last_time_of(con, target)
             if last is None:
                 return {"missing": True}
             end = last
             since = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-            hourly = queries.target_hourly(con, target, since, agg)
+            daily = queries.target_counts(con, target, since, agg, grain="day")
+        heat_since = end - timedelta(days=HEAT_DAYS + 1)
+        hourly = queries.target_counts(con, target, heat_since, agg, by_network=False)
         return {
             "missing": False,
             "end": end,
@@ -474,6 +477,7 @@ async def target_page(request: web.Request) -> web.Response:
             "events": queries.events(
                 con, queries.EventFilter(since=since, target=target), limit=500
             ),
+            "daily": daily,
             "hourly": hourly,
             "recent": recent_of(con, target, end, hourly),
         }
@@ -481,14 +485,13 @@ async def target_page(request: web.Request) -> web.Response:
     data = await in_store(request, work)
     if data["missing"]:
         raise HttpError(404, f"no measurements of {target}")
-    hourly = data["hourly"]
-    history = network_history(hourly, data["since"], days)
+    history = network_history(data["daily"], data["since"], days)
     heat = heatmap.build(
         [
             (r["hour"], r["total"], int(r["blocked"]) + int(r["throttled"]) + int(r["down"]))
-            for r in hourly
+            for r in data["hourly"]
         ],
-        last_days=14,
+        last_days=HEAT_DAYS,
     )
     return render(
         request,
@@ -521,7 +524,11 @@ async def measurement_page(request: web.Request) -> web.Response:
         raise HttpError(400, "measurement id too long")
 
     def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        return {"row": queries.measurement_row(con, uid), "verdicts": queries.verdicts_of(con, uid)}
+        return {
+            "row": queries.measurement_row(con, uid),
+            "verdicts": queries.verdicts_of(con, uid),
+            "events": queries.events_with(con, uid),
+        }
 
     data = await in_store(request, work)
     if data["row"] is None:
@@ -533,6 +540,7 @@ async def measurement_page(request: web.Request) -> web.Response:
         request,
         "measurement.html",
         m=data["row"],
+        events=data["events"],
         verdicts=data["verdicts"],
         verdict=data["verdicts"][0] if data["verdicts"] else None,
         cmp=compare(raw) if raw is not None else None,

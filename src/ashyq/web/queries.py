@@ -113,6 +113,16 @@ def events(
     return [_event(r) for r in _rows(con.execute(sql, params))]
 
 
+def events_with(con: duckdb.DuckDBPyConnection, uid: str) -> list[dict[str, Any]]:
+    """Events that list this measurement among their failing ones."""
+    columns = [c for c in EVENT_COLUMNS if c != "measurement_uids"]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM events WHERE list_contains(measurement_uids, ?) "
+        'ORDER BY "start" LIMIT 20'
+    )
+    return [_event(r) for r in _rows(con.execute(sql, [uid]))]
+
+
 def count_events(con: duckdb.DuckDBPyConnection, f: EventFilter) -> int:
     where, params = _event_where(f)
     row = con.execute(f"SELECT count(*) FROM events WHERE {' AND '.join(where)}", params).fetchone()
@@ -198,36 +208,48 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def target_hourly(
-    con: duckdb.DuckDBPyConnection, target: str, since: datetime, use_aggregate: bool
-) -> list[dict[str, Any]]:
-    """Per UTC hour and network: measurements and failing ones for one target."""
-    if use_aggregate:
-        sql = (
-            "SELECT hour, network, region, sum(total) AS total, sum(blocked) AS blocked, "
-            "sum(throttled) AS throttled, sum(down) AS down, sum(ok) AS ok "
-            "FROM web_hourly WHERE target = ? AND hour >= ? GROUP BY ALL ORDER BY hour"
-        )
-    else:
-        sql = (
-            "SELECT date_trunc('hour', measurement_start_time) AS hour, probe_asn AS network, "
-            "region, count(*) AS total, "
-            "count(*) FILTER (WHERE status = 'blocked') AS blocked, "
-            "count(*) FILTER (WHERE status = 'throttled') AS throttled, "
-            "count(*) FILTER (WHERE status = 'down') AS down, "
-            "count(*) FILTER (WHERE status = 'ok') AS ok "
-            "FROM verdicts WHERE current AND target = ? AND measurement_start_time >= ? "
-            "GROUP BY ALL ORDER BY hour"
-        )
-    return _rows(con.execute(sql, [target, since]))
-
-
 def last_time_of(con: duckdb.DuckDBPyConnection, target: str) -> datetime | None:
     """When the target was last measured (any network)."""
     row = con.execute(
         "SELECT max(measurement_start_time) FROM verdicts WHERE current AND target = ?", [target]
     ).fetchone()
     return row[0] if row else None
+
+
+def target_counts(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    since: datetime,
+    use_aggregate: bool,
+    *,
+    grain: str = "hour",
+    by_network: bool = True,
+) -> list[dict[str, Any]]:
+    """Counts of one target per UTC ``grain`` ("hour" or "day"), per network or all together:
+    columns hour (start of the hour or day), [network], total, blocked, throttled, down, ok."""
+    if grain not in ("hour", "day"):
+        raise ValueError("grain is 'hour' or 'day'")
+    group = "1, network" if by_network else "1"
+    network = "network, " if by_network else ""
+    if use_aggregate:
+        sql = (
+            f"SELECT date_trunc('{grain}', hour) AS hour, {network}sum(total) AS total, "
+            "sum(blocked) AS blocked, sum(throttled) AS throttled, sum(down) AS down, "
+            "sum(ok) AS ok FROM web_hourly WHERE target = ? AND hour >= ? "
+            f"GROUP BY {group} ORDER BY 1"
+        )
+    else:
+        sql = (
+            f"SELECT date_trunc('{grain}', measurement_start_time) AS hour, "
+            f"{'probe_asn AS network, ' if by_network else ''}count(*) AS total, "
+            "count(*) FILTER (WHERE status = 'blocked') AS blocked, "
+            "count(*) FILTER (WHERE status = 'throttled') AS throttled, "
+            "count(*) FILTER (WHERE status = 'down') AS down, "
+            "count(*) FILTER (WHERE status = 'ok') AS ok "
+            "FROM verdicts WHERE current AND target = ? AND measurement_start_time >= ? "
+            f"GROUP BY {group} ORDER BY 1"
+        )
+    return _rows(con.execute(sql, [target, since]))
 
 
 def recent_measurements(
