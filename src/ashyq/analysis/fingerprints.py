@@ -47,6 +47,10 @@ try:  # an Aho-Corasick automaton finds any of 1,300 patterns in one pass over t
     import ahocorasick as _ahocorasick
 except ImportError:  # pragma: no cover - the regular expression below is the fallback
     _ahocorasick = None
+try:  # the same in Rust over UTF-8 bytes: three to five times faster still
+    import ahocorasick_rs as _ahocorasick_rs
+except ImportError:  # pragma: no cover - pyahocorasick (or the regular expression) instead
+    _ahocorasick_rs = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,8 @@ class FingerprintDB:
     count: int = 0
     #: scans of recent bodies: blockpages (and many sites' pages) recur byte for byte
     scan_cache_size: int = SCAN_CACHE_SIZE  # 0: scan every body afresh
+    use_rs: bool = True  # False: the pure-Python scan (pyahocorasick or regular expressions)
+    _rs: Any = field(default=None, repr=False, compare=False)
     _scan_cache: dict[tuple[str, str | None], Fingerprint | None] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -121,7 +127,49 @@ class FingerprintDB:
             self.headers.setdefault(loc[7:].lower(), []).append(fp)
         self._body_re = None
         self._body_ac = None
+        self._rs = None
         self._scan_cache.clear()
+
+    def _scan_rs(self, text: str, cc: str | None) -> Fingerprint | None:
+        """One pass over the UTF-8 bytes finds the ``contains`` patterns and the literal every
+        regular expression needs (its anchor); only regular expressions whose anchor is in
+        the body (or that have none) are run. Same answers as the pure-Python path."""
+        if self._rs is None:
+            words = list(self.body_contains)
+            index = {w: i for i, w in enumerate(words)}
+            anchors = []
+            for rx, fp in self.body_regexps:
+                a = fp.pattern if fp.pattern_type == "prefix" else regex_anchor(rx.pattern)
+                if a and len(a) >= 3:
+                    if a not in index:
+                        index[a] = len(words)
+                        words.append(a)
+                    anchors.append(index[a])
+                else:
+                    anchors.append(-1)
+            ac = (
+                _ahocorasick_rs.BytesAhoCorasick(
+                    [w.encode("utf-8", "surrogatepass") for w in words],
+                    implementation=_ahocorasick_rs.Implementation.ContiguousNFA,
+                )
+                if words
+                else None
+            )
+            self._rs = (ac, words, anchors, len(self.body_contains))
+        ac, words, anchors, n_contains = self._rs
+        seen: set[int] = set()
+        if ac is not None:
+            data = text.encode("utf-8", "surrogatepass")
+            for i, _start, _end in ac.find_matches_as_indexes(data, overlapping=True):
+                seen.add(i)
+                if i < n_contains:
+                    fp = self.body_contains[words[i]]
+                    if fp.applies_to(cc):
+                        return fp
+        for (rx, fp), a in zip(self.body_regexps, anchors, strict=True):
+            if (a < 0 or a in seen) and fp.applies_to(cc) and rx.search(text):
+                return fp
+        return None
 
     def _body_contains_match(self, text: str, cc: str | None) -> Fingerprint | None:
         if not self.body_contains:
@@ -205,17 +253,67 @@ class FingerprintDB:
         if key in cache:
             return cache[key]
         size = self.scan_cache_size
-        found = self._body_contains_match(chunk, cc)
-        if found is None:
-            for rx2, fp in self.body_regexps:
-                if fp.applies_to(cc) and rx2.search(chunk):
-                    found = fp
-                    break
+        if _ahocorasick_rs is not None and self.use_rs:
+            found = self._scan_rs(chunk, cc)
+        else:
+            found = self._body_contains_match(chunk, cc)
+            if found is None:
+                for rx2, fp in self.body_regexps:
+                    if fp.applies_to(cc) and rx2.search(chunk):
+                        found = fp
+                        break
         if size > 0:
             if len(cache) >= size:
                 cache.clear()  # bounded memory; recurring pages come back quickly
             cache[key] = found
         return found
+
+
+_REGEX_META = frozenset(".^$*+?{}[]|()")
+
+
+def regex_anchor(pattern: str) -> str | None:
+    """The longest literal text every match of ``pattern`` must contain, or None.
+
+    Conservative: patterns with alternation, inline flags or quantified groups get None (they
+    are always run). Character classes, escapes such as \\d and optional characters end a run
+    of literal text.
+    """
+    if "|" in pattern or "(?" in pattern or re.search(r"\)[*?{]", pattern):
+        return None
+    best, run = "", []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        lit: str | None
+        if ch == "\\":
+            nxt = pattern[i + 1] if i + 1 < n else ""
+            lit = nxt if nxt and not nxt.isalnum() else None
+            i += 2
+        elif ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            lit, i = None, j + 1
+        elif ch in _REGEX_META:
+            lit, i = None, i + 1
+        else:
+            lit, i = ch, i + 1
+        if lit is not None and i < n and pattern[i] in "*?{":
+            lit = None  # an optional character
+        if lit is None:
+            if len(run) > len(best):
+                best = "".join(run)
+            run = []
+        else:
+            run.append(lit)
+    if len(run) > len(best):
+        best = "".join(run)
+    return best or None
 
 
 def trie_regex(words: Iterable[str]) -> str:
