@@ -50,17 +50,25 @@ class Collector:
         ]
         if open_access:
             args.append("--open")
+        # its log goes to a file beside the data (a pipe nobody reads could fill up and stall it)
+        self.log = Path(data).parent / f"collector-{time.monotonic_ns()}.log"
         self.proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=open(self.log, "w"),  # noqa: SIM115 - the child holds it
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        line = self.proc.stdout.readline()
+        seen = []
+        for _ in range(20):  # the first line that says where it listens (others are kept)
+            line = self.proc.stdout.readline()
+            seen.append(line)
+            if "listening on" in line or not line:
+                break
         if "listening on" not in line:
             self.proc.kill()
-            raise RuntimeError(f"collector did not start: {line!r} {self.proc.stderr.read()}")
+            self.proc.wait(10)
+            raise RuntimeError(f"collector did not start: {seen!r} {self.log.read_text()}")
         self.url = line.split("listening on ")[1].split()[0]
         self.port = int(self.url.rsplit(":", 1)[1])
 
@@ -72,10 +80,10 @@ class Collector:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(20)
+                self.proc.wait(60)  # it loads what is left before it exits
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(5)
+                self.proc.wait(30)
 
 
 def post(

@@ -234,10 +234,11 @@ def test_admin_needs_login_and_rule_form_works(page, server, artifacts):
     assert response.status == 403
 
 
-def test_languages(page, server):
+def test_languages(page, server, artifacts):
     page.goto(server.url + "/?lang=kk")
     assert page.locator("html").get_attribute("lang") == "kk"
     assert "Шолу" in page.locator("header").inner_text()
+    page.screenshot(path=str(artifacts / "overview-kk.png"))
     page.goto(server.url + "/events")  # the choice is remembered
     assert page.locator("html").get_attribute("lang") == "kk"
     page.goto(server.url + "/events?lang=ru")

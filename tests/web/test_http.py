@@ -273,3 +273,31 @@ def test_huge_body_is_stored_and_shown_safely(tmp_path):
     assert "&lt;p onmouseover=alert(1)&gt;" in html
     assert "only its beginning is shown" in html
     assert len(html) < 1_500_000
+
+
+def test_overview_points_to_older_data(tmp_path):
+    from datetime import datetime, timedelta
+
+    from ashyq.store.store import Store
+    from ashyq.web.app import Config
+
+    from .conftest import ServerThread
+    from .datagen import measurement
+
+    start = datetime(2019, 5, 9, 6, 0)
+    items = [
+        measurement(start + timedelta(hours=h), "vlast.kz", "AS9198", "Almaty", "ok", None)
+        for h in range(6)
+    ]
+    assert Store.open(tmp_path).add_measurements(items).added == 6
+    thread = ServerThread(Config(data_dir=tmp_path, admin_password=None))
+    srv = thread.start()
+    try:
+        status, _, html = request("GET", srv.url + "/")
+        assert status == 200 and 'id="older"' in html
+        assert "2019-05-09 11:00" in html
+        link = re.search(r'<p class="notice" id="older">.*?<a href="([^"]+)"', html).group(1)
+        assert link == "/events?since=2019-05-02&amp;until=2019-05-09"
+        assert request("GET", srv.url + link.replace("&amp;", "&"))[0] == 200
+    finally:
+        thread.stop()

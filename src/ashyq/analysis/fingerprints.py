@@ -299,6 +299,9 @@ def regex_anchor(pattern: str) -> str | None:
             while j < n and pattern[j] != "]":
                 j += 2 if pattern[j] == "\\" else 1
             lit, i = None, j + 1
+        elif ch == "{":  # a counted repetition: its digits are not text
+            j = pattern.find("}", i)
+            lit, i = None, (j + 1 if j >= 0 else n)
         elif ch in _REGEX_META:
             lit, i = None, i + 1
         else:

@@ -103,6 +103,7 @@ class SentenceFacts:
     explanations: list[str] = field(default_factory=list)
     hedged: bool = False
     denial: bool = False
+    cue_spans: list[tuple[int, int]] = field(default_factory=list)  # cues of affected targets
 
 
 # --- finding things in one sentence ----------------------------------------------------------
@@ -190,7 +191,9 @@ def _is_medium_or_source(norm: str, t: Target) -> bool:
 
 
 def _has_affecting_cue_near(norm: str, t: Target) -> bool:
-    window = norm[t.end : t.end + 40]
+    # "the Instagram accounts of four reporters from Pavlodar were blocked": the cue may come
+    # a long phrase after the platform
+    window = norm[t.end : t.end + 100]
     c = _cue_patterns()
     return any(c[k]["strong"].search(window) for k in ("blocking",)) and not c["medium"][
         "wrote"
@@ -287,10 +290,21 @@ def find_isps(norm: str) -> list[str]:
     return list(dict.fromkeys(name for _, name in sorted(found)))
 
 
+_NOT_THE_REASON = re.compile(
+    r"(?:(?<!\w)(?:без|without|no|not|бeз|بدون|دون)(?:\s+(?:any|a|an|какого-либо|каких-либо|"
+    r"всякого|какого|any\s+kind\s+of))?\s*$)",
+    re.IGNORECASE,
+)
+
+
 def find_explanations(norm: str) -> list[tuple[str, tuple[int, int]]]:
+    """Reasons officials gave; one said to be absent ("без решения суда", "without a court
+    order") is no explanation."""
     out = []
     for name, pattern in lexicon.explanations():
         for m in pattern.finditer(norm):
+            if _NOT_THE_REASON.search(norm[max(0, m.start() - 24) : m.start()]):
+                continue
             out.append((name, (m.start(), m.end())))
     return out
 
@@ -471,6 +485,7 @@ def analyse_sentence(
         kind = _claim_kind(t, q, bool(account_words.search(clause)))
         facts.affected.setdefault(kind, []).append(t)
         facts.strength[kind] = max(facts.strength.get(kind, 0), q.strength)
+        facts.cue_spans.append((q.start, q.end))
     if c["not_censorship"]["words"].search(norm):
         # blocking a fraud scheme, a bank card or a number is not censorship of a service
         for kind in ("blocking", "account"):
@@ -638,7 +653,10 @@ def extract_report(
             claim.targets.remove("internet")  # "3G және 4G интернет" is the mobile internet
         if official:
             claim.official_explanation = official
-            claim.evidence.extend(ev for _, ev in explanations if ev not in claim.evidence)
+            have = {(e.start, e.end, e.role) for e in claim.evidence}
+            claim.evidence.extend(
+                ev for _, ev in explanations if (ev.start, ev.end, ev.role) not in have
+            )
         claim.evidence.sort(key=lambda e: e.start)
         claim.confidence = _confidence(claim, strength)
     return Report(
@@ -671,12 +689,19 @@ def _mask_dateline(norm: str) -> str:
 def _sentence_date(
     f: SentenceFacts, published: dt.date | None, context_year: int | None
 ) -> tuple[str | None, str | None, str | None]:
-    for mention in f.date_mentions:
+    # of two dates, the one nearest the cue ("said on Tuesday that … was blocked on 8 July")
+    mentions = f.date_mentions
+    if len(mentions) > 1 and f.cue_spans:
+        mentions = sorted(
+            mentions,
+            key=lambda d: min(max(a - d.end, d.start - b, 0) for a, b in f.cue_spans),
+        )
+    for mention in mentions:
         day = dates_mod.resolve(mention, published, context_year)
         if day is not None:
             kind = "relative" if mention.offset_days is not None or mention.weekday else "explicit"
             return day.isoformat(), mention.text, kind
-    for mention in f.date_mentions:
+    for mention in mentions:
         if dates_mod.partial_iso(mention):
             return None, mention.text, "partial"
     return None, None, None

@@ -222,6 +222,13 @@ async def overview(request: web.Request) -> web.Response:
     )
     regions, networks, grid = build_grid(data["cells"], evs)
     more = max(0, len(recent) - MAX_RECENT)
+    older = None  # nothing in the window but older data: point to its last days
+    last = data["last"]
+    if not evs and isinstance(last, datetime) and last < since:
+        older = {
+            "since": (last - timedelta(days=days)).strftime("%Y-%m-%d"),
+            "until": last.strftime("%Y-%m-%d"),
+        }
     return render(
         request,
         "overview.html",
@@ -230,6 +237,7 @@ async def overview(request: web.Request) -> web.Response:
         ongoing=ongoing,
         recent=recent[:MAX_RECENT],
         more=more,
+        older=older,
         regions=regions,
         networks=networks,
         grid=grid,
