@@ -113,9 +113,7 @@ def test_heldout2_scores_meet_their_floors(path):
     print("\n" + table(scores))
     for name, err in sorted(errors.items()):
         print(f"  {name}: {err}")
-    below = {
-        f: (p, r) for f, (p, r) in scores.items() if p < FLOORS[f][0] or r < FLOORS[f][1]
-    }
+    below = {f: (p, r) for f, (p, r) in scores.items() if p < FLOORS[f][0] or r < FLOORS[f][1]}
     assert not below, (below, errors)
     censorship = [n for n in cases if "_none" not in n]
     exact = [n for n in censorship if n not in errors]
