@@ -173,3 +173,71 @@ def test_heldout_report_through_the_cli(tmp_path, capsys):
     assert set(claim["targets"]) == {"instagram", "tiktok", "youtube"}
     assert set(claim["not_affected"]) == {"twitter", "vk"}
     assert claim["places"] == ["Aktobe", "Oral"] and claim["date"] == "2024-03-05"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "target"),
+    [
+        (
+            "Инстаграм-аккаунт журналиста из Атырау был заблокирован 1 марта.",
+            "account",
+            "instagram",
+        ),
+        ("Журналист заявил, что его WhatsApp заблокировали 3 марта.", "account", "whatsapp"),
+        (
+            "Reporters in Oskemen lost access to their WhatsApp accounts on 2 March.",
+            "account",
+            "whatsapp",
+        ),
+        ("Ақтау қаласында мобильді интернет екі күн бойы болмады.", "outage", "mobile_internet"),
+        (
+            "NetBlocks: internet connectivity in Almaty dropped sharply on 5 January.",
+            "outage",
+            "internet",
+        ),
+    ],
+)
+def test_accounts_and_outages_in_other_words(text, kind, target):
+    c = only(text)
+    assert (c.kind, c.targets) == (kind, [target])
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Өткен жұмада Алматыда Telegram бұғатталды.", "2024-03-01"),
+        ("Telegram was blocked in Almaty the night before last.", "2024-03-04"),
+        ("حجبت السلطات تلغرام في ألماتي الليلة الماضية.", "2024-03-05"),
+        ("Прошлой ночью в Алматы заблокировали Telegram.", "2024-03-05"),
+        ("В ночь на 5 марта в Алматы заблокировали Telegram.", "2024-03-05"),
+        ("5 наурызға қараған түні Алматыда Telegram бұғатталды.", "2024-03-05"),
+    ],
+)
+def test_nights_and_past_weekdays(text, date):
+    assert only(text).date == date
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "target"),
+    [
+        ("Кеше Орал қаласында YouTube сайтына қолжетімділік шектелді.", "blocking", "youtube"),
+        ("Қызылордада әлеуметтік желілер жұмысы тоқтап қалды.", "blocking", "social_media"),
+        ("Регулятор ограничил работу WhatsApp в Актобе.", "blocking", "whatsapp"),
+        (
+            "Residents of Taraz told us YouTube videos would not play on 2 March.",
+            "blocking",
+            "youtube",
+        ),
+        ("منعت السلطات الوصول إلى موقع يوتيوب في تاراز.", "blocking", "youtube"),
+        ("أوقفت السلطات خدمة تيك توك في كاراغاندا أمس.", "blocking", "tiktok"),
+        ("أفاد مستخدمون في شيمكنت بتعطل خدمة واتساب منذ صباح اليوم.", "outage", "whatsapp"),
+    ],
+)
+def test_more_ways_to_say_blocked(text, kind, target):
+    c = only(text)
+    assert (c.kind, c.targets) == (kind, [target])
+
+
+def test_accessibility_restricted_is_not_accessible():
+    c = only("Алматыда Telegram қолжетімді, ал Instagram-ға қолжетімділік шектелді.")
+    assert (c.targets, c.not_affected) == (["instagram"], ["telegram"])

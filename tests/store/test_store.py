@@ -205,3 +205,73 @@ def test_rebuild_recovers_from_a_damaged_table_file(tmp_path: Path, capsys) -> N
     captured = capsys.readouterr()
     assert "could not be opened" in captured.err and "7 measurements" in captured.out
     assert Store.open(tmp_path).stats()["measurements"] == 7
+
+
+def test_rebuild_keeps_tables_not_derived_from_the_archive(tmp_path: Path, capsys) -> None:
+    import duckdb
+
+    store = Store.open(tmp_path)
+    store.add_measurements([measurement(i) for i in range(5)])
+    with store.connect(write=True) as con:
+        con.execute("CREATE SEQUENCE note_ids START 1")
+        con.execute(
+            "CREATE TABLE parents (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, "
+            "tags VARCHAR[], seen TIMESTAMP)"
+        )
+        con.execute(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY DEFAULT nextval('note_ids'), "
+            "parent INTEGER REFERENCES parents(id), body VARCHAR CHECK (length(body) > 0))"
+        )
+        con.execute("CREATE INDEX notes_parent ON notes(parent)")
+        con.execute("CREATE SCHEMA extra")
+        con.execute("CREATE TABLE extra.kv (k VARCHAR PRIMARY KEY, v VARCHAR)")
+        con.execute("CREATE VIEW note_count AS SELECT count(*) AS n FROM notes")
+        con.execute(
+            "INSERT INTO parents VALUES (1, 'a', ['x', 'y'], '2024-05-09 07:00:00'), "
+            "(2, 'b', NULL, NULL)"
+        )
+        con.execute("INSERT INTO notes (parent, body) VALUES (1, 'one'), (2, 'two'), (1, 'три')")
+        con.execute("INSERT INTO extra.kv VALUES ('k', 'v')")
+        con.execute("INSERT INTO meta VALUES ('someone_elses_key', '42')")
+        before = {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("parents", "notes", "extra.kv")
+        }
+
+    assert main(["store", "rebuild", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "5 measurements" in out and "main.notes" in out and "extra.kv" in out
+
+    con = duckdb.connect(str(tmp_path / "ashyq.duckdb"), read_only=True)
+    try:
+        for t, rows in before.items():
+            assert con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() == rows
+        assert con.execute("SELECT n FROM note_count").fetchone() == (3,)
+        assert con.execute("SELECT value FROM meta WHERE key = 'someone_elses_key'").fetchone()
+        assert con.execute("SELECT count(*) FROM measurements").fetchone() == (5,)
+        indexes = {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
+        assert "notes_parent" in indexes
+    finally:
+        con.close()
+    # constraints, defaults and the sequence's position came along
+    with Store.open(tmp_path).connect(write=True) as con:
+        con.execute("INSERT INTO notes (parent, body) VALUES (2, 'four')")
+        assert con.execute("SELECT max(id) FROM notes").fetchone() == (4,)
+        for bad in (
+            "INSERT INTO notes (parent, body) VALUES (1, '')",  # CHECK
+            "INSERT INTO notes (parent, body) VALUES (9, 'x')",  # FOREIGN KEY
+            "INSERT INTO parents VALUES (3, 'a', NULL, NULL)",  # UNIQUE
+            "INSERT INTO extra.kv VALUES ('k', 'w')",  # PRIMARY KEY
+        ):
+            with pytest.raises(duckdb.ConstraintException):
+                con.execute(bad)
+
+
+def test_rebuild_moves_an_unreadable_file_aside(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    store.add_measurements([measurement(i) for i in range(3)])
+    (tmp_path / "ashyq.duckdb").write_bytes(b"\0garbage" * 1000)
+    assert store.rebuild() == 3
+    aside = list(tmp_path.glob("ashyq.duckdb.unreadable-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == b"\0garbage" * 1000
+    assert Store.open(tmp_path).stats()["measurements"] == 3

@@ -12,7 +12,9 @@ How a report is read
    still work go to the claim of their sentence or the nearest one.
 4. The date is the sentence's own (resolved against publication), else the date of the claim
    before it in the report, else the publication date, each recorded in ``date_source``.
-Only a named target makes a claim: "sites were blocked" alone is too vague to check.
+Only a named target makes a claim: "sites were blocked" alone is too vague to check, unless
+the words point back ("these sites", "бұл сайттар", "эти ресурсы") to targets of the sentence
+before, which they then stand for.
 """
 
 from __future__ import annotations
@@ -182,8 +184,10 @@ def _is_medium_or_source(norm: str, t: Target) -> bool:
         if beside and c["medium"]["wrote"].search(norm) and not _has_affecting_cue_near(norm, t):
             return True
     if t.kind in ("outlet", "platform", "domain"):
-        following = re.findall(r"[^\s'’ʼ\"»”()]+", after)[:2]
-        if any(c["source"]["after"].match(w) for w in following):
+        following = [w.lstrip("-") for w in re.findall(r"[^\s'’ʼ\"»”()]+", after)[:2]]
+        # "Инстаграм-аккаунт журналиста": the account of a reporter, not a reporter's report
+        owned = bool(following) and c["medium"]["where"].match(following[0]) is not None
+        if not owned and any(c["source"]["after"].match(w) for w in following):
             return True
         if re.search(r"(?:" + c["source"]["before"].pattern + r")\s*$", before, re.I):
             return True
@@ -415,8 +419,8 @@ def _is_locative(norm: str, t: Target) -> bool:
 
 
 def _claim_kind(t: Target, q: Cue, account_clause: bool) -> str:
-    if q.kind == "blocking" and account_clause and t.kind == "platform":
-        return "account"
+    if account_clause and t.kind == "platform" and q.kind in ("blocking", "outage"):
+        return "account"  # "accounts blocked", "lost access to their WhatsApp accounts"
     if t.name in _GENERIC_NETWORK and q.kind == "blocking":
         return "outage"  # the network itself blocked: a shutdown
     imposed = _cue_patterns()["imposed"]["words"]

@@ -35,6 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from ashyq import __version__
+from ashyq.collector.known import KnownUids
 from ashyq.collector.reports import load_secret, new_report_id, valid_report_id
 from ashyq.collector.tokens import Tokens
 from ashyq.store import Store
@@ -94,7 +95,7 @@ class Ingestor:
     """Validates, de-duplicates and durably archives submissions (group fsync)."""
 
     store: Store
-    known: set[str] = field(default_factory=set)
+    known: KnownUids | None = None  # made from the store when not given
     inflight: dict[str, asyncio.Future[None]] = field(default_factory=dict)
     queue: asyncio.Queue[_Batch] = field(default_factory=asyncio.Queue)
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
@@ -103,6 +104,8 @@ class Ingestor:
     events_every: float = 30.0
 
     async def start(self) -> None:
+        if self.known is None:
+            self.known = KnownUids(self.store)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._catch_up)
         # Loading and judging are CPU work: a process of their own keeps the event loop (and
@@ -115,8 +118,8 @@ class Ingestor:
 
     def _catch_up(self) -> None:
         self.store.sync(recompute_events=True)
-        with self.store.connect() as con:
-            self.known = {r[0] for r in con.execute("SELECT uid FROM measurements").fetchall()}
+        assert self.known is not None
+        self.known.load()
 
     async def stop(self) -> None:
         for t in getattr(self, "_tasks", []):
@@ -143,6 +146,10 @@ class Ingestor:
         now = format_time(_utcnow())
         loop = asyncio.get_running_loop()
         mine: asyncio.Future[None] = loop.create_future()
+        known = self.known
+        assert known is not None, "start() first"
+        checked: list[tuple[int, Any, str]] = []
+        maybe: list[str] = []
         for i, m in enumerate(items):
             if report_id is not None and isinstance(m, dict):
                 given = m.get("report_id")
@@ -163,8 +170,17 @@ class Ingestor:
             except InvalidMeasurement as exc:
                 results.append({"index": i, "status": "rejected", "error": str(exc)})
                 continue
-            uid = ident.uid
-            if uid in self.known:
+            state = known.status(ident.uid)
+            if state == "yes":
+                results.append({"index": i, "status": "duplicate", "measurement_uid": ident.uid})
+                continue
+            if state == "maybe":
+                maybe.append(ident.uid)
+            checked.append((i, m, ident.uid))
+        # A hash hit on an older uid: confirm on the full uid in the table (off the loop).
+        stored = await loop.run_in_executor(None, known.confirm, maybe) if maybe else set()
+        for i, m, uid in checked:
+            if uid in stored or (maybe and known.status(uid) == "yes"):  # archived meanwhile
                 results.append({"index": i, "status": "duplicate", "measurement_uid": uid})
                 continue
             pending = self.inflight.get(uid)
@@ -186,6 +202,7 @@ class Ingestor:
             self.inflight[uid] = mine
             records.append(Record(uid, source, now, m, line))
             results.append({"index": i, "status": "added", "measurement_uid": uid})
+        results.sort(key=lambda r: r["index"])
         if records:
             await self.queue.put(_Batch(records, mine))
             waits.append(mine)
@@ -213,8 +230,9 @@ class Ingestor:
                     if not b.done.done():
                         b.done.set_exception(OSError(f"the archive could not be written: {exc}"))
                 continue
+            assert self.known is not None
+            self.known.add(r.uid for r in records)
             for r in records:
-                self.known.add(r.uid)
                 self.inflight.pop(r.uid, None)
             self.archived += len(records)
             for b in batches:
@@ -234,8 +252,11 @@ class Ingestor:
                 await asyncio.sleep(1.0)  # gather a second of uploads per load
                 self.dirty.clear()
             data = str(self.store.data_dir)
+            assert self.known is not None
+            token = self.known.seal()  # what is archived now is in the tables after this load
             try:
                 n = await loop.run_in_executor(self._pool, _load_archive, data, False)
+                await loop.run_in_executor(None, self.known.loaded, token)
                 self.loaded += n
                 events_pending = events_pending or n > 0
                 if events_pending and time.monotonic() - last_events >= self.events_every:
@@ -395,7 +416,8 @@ def make_app(
                 "version": __version__,
                 "archived": ingestor.archived,
                 "loaded": ingestor.loaded,
-                "known": len(ingestor.known),
+                "known": len(ingestor.known or ()),
+                "known_memory": ingestor.known.memory() if ingestor.known else {},
             }
         )
 

@@ -89,11 +89,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--ca-file", metavar="PEM", help="extra CA certificates to trust (lab/test CA)"
     )
+    serve.add_argument(
+        "--asn-db",
+        metavar="FILE",
+        help="IP-to-ASN table (iptoasn.com TSV: range_start, range_end, AS_number, "
+        "country_code, AS_description; IPv4 and IPv6; may be gzipped) for ip_info[addr].asn "
+        "(default: $ASHYQ_ASN_DB, else asn 0)",
+    )
     serve.set_defaults(func=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from ashyq.cli import CliError
+    from ashyq.probe.asndb import AsnDBError, open_db
+
+    try:
+        asn_db = open_db(getattr(args, "asn_db", None))
+    except AsnDBError as exc:
+        raise CliError(f"--asn-db: {exc}") from None
     cfg = ControlConfig(
+        asn_db=asn_db,
         resolver=args.resolver,
         lab=args.lab,
         ca_file=args.ca_file,

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ashyq.probe import dns as pdns
+from ashyq.probe.asndb import AsnDB
 from ashyq.probe.errors import GENERIC_TIMEOUT, FailureError
 from ashyq.probe.http import DEFAULT_HEADERS, Ready, fetch
 from ashyq.probe.netpolicy import is_bogon, public_only
@@ -39,6 +40,7 @@ class ControlConfig:
     request_timeout: float = 30.0
     max_inflight: int = 32
     max_body: int = 64 * 1024
+    asn_db: AsnDB | None = None  # IP-to-ASN table for ip_info[addr].asn
 
 
 def parse_endpoint(text: str) -> tuple[str, int]:
@@ -247,7 +249,7 @@ async def th_measure(request: Any, cfg: ControlConfig) -> dict[str, Any]:
             flags |= FLAG_BOGON
         if any(v["status"] for k, v in tls.items() if k.startswith((ip + ":", f"[{ip}]:"))):
             flags |= FLAG_VALID_FOR_DOMAIN
-        ip_info[ip] = {"asn": 0, "flags": flags}
+        ip_info[ip] = {"asn": cfg.asn_db.asn(ip) if cfg.asn_db else 0, "flags": flags}
 
     return {
         "tcp_connect": tcp,

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "lab_clock": None,
     "upload": None,
     "token": None,
+    "asn_db": None,
 }
 
 
@@ -66,6 +67,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="skip the system resolver (getaddrinfo); for tests and the lab",
     )
     m.add_argument("--ca-file", metavar="PEM", help="extra CA certificates to trust (lab/test CA)")
+    m.add_argument(
+        "--asn-db",
+        metavar="FILE",
+        help="IP-to-ASN table (iptoasn.com TSV: range_start, range_end, AS_number, "
+        "country_code, AS_description; IPv4 and IPv6; may be gzipped) to fill the AS of "
+        "every DNS answer and of the resolver (default: $ASHYQ_ASN_DB, else asn 0)",
+    )
     m.add_argument(
         "--timeout",
         type=float,
@@ -231,6 +239,12 @@ def build_config(settings: dict[str, Any]) -> Any:
         if start.tzinfo is None:
             start = start.replace(tzinfo=dt.UTC)
         clock = Clock(start)
+    from ashyq.probe.asndb import AsnDBError, open_db
+
+    try:
+        asn_db = open_db(settings.get("asn_db"))
+    except AsnDBError as exc:
+        raise _error(f"--asn-db: {exc}") from None
     timeout = float(settings["timeout"])
     url_timeout = float(settings["url_timeout"])
     if not 0 < timeout <= 600 or not 0 < url_timeout <= 3600:
@@ -247,6 +261,7 @@ def build_config(settings: dict[str, Any]) -> Any:
         timeout=timeout,
         url_timeout=max(url_timeout, timeout),
         clock=clock,
+        asn_db=asn_db,
     )
 
 

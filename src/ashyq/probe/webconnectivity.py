@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import os
 import secrets
 import ssl
 import string
@@ -22,6 +24,7 @@ import aiohttp
 
 from ashyq import __version__
 from ashyq.probe import dns as pdns
+from ashyq.probe.asndb import AsnDB
 from ashyq.probe.errors import GENERIC_TIMEOUT, FailureError
 from ashyq.probe.http import FetchResult, Ready, fetch
 from ashyq.probe.privacy import scrub
@@ -65,6 +68,9 @@ class ProbeConfig:
     clock: Clock = field(default_factory=Clock)
     report_id: str = ""
     test_start_time: str = ""
+    asn_db: AsnDB | None = None  # IP-to-ASN table: fills answers' asn and as_org_name
+    resolv_conf: str = "/etc/resolv.conf"  # where the system resolver's address is read
+
 
     def __post_init__(self) -> None:
         start = self.clock.now()
@@ -72,6 +78,54 @@ class ProbeConfig:
             self.test_start_time = start.strftime(TIME_FORMAT)
         if not self.report_id:
             self.report_id = make_report_id(start, self.cc, self.asn)
+
+
+def system_resolver_ip(resolv_conf: str = "/etc/resolv.conf") -> str | None:
+    """The first ``nameserver`` of resolv.conf: the address getaddrinfo asks (None if none)."""
+    try:
+        st = os.stat(resolv_conf)
+    except OSError:
+        return None
+    return _first_nameserver(resolv_conf, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _first_nameserver(resolv_conf: str, _mtime_ns: int, _size: int) -> str | None:
+    try:
+        with open(resolv_conf, encoding="utf-8", errors="replace") as f:
+            lines = f.read(1 << 16).splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split("#")[0].split(";")[0].split()
+        if len(fields) >= 2 and fields[0] == "nameserver":
+            addr = fields[1].split("%")[0]
+            if pdns.is_ip(addr):
+                return addr
+    return None
+
+
+def resolver_ip(cfg: ProbeConfig) -> str | None:
+    """``resolver_ip`` of the measurement: the system resolver's address when the system
+    resolver is measured, else the configured DNS-over-UDP resolver's."""
+    if cfg.system_resolver:
+        found = system_resolver_ip(cfg.resolv_conf)
+        if found is not None:
+            return found
+    return cfg.resolver[0] if cfg.resolver else None
+
+
+def annotate_asns(queries: list[dict[str, Any]], db: AsnDB | None) -> None:
+    """Fill ``asn`` and ``as_org_name`` of every A/AAAA answer from the IP-to-ASN table."""
+    if db is None:
+        return
+    for q in queries:
+        for a in q.get("answers") or []:
+            addr = a.get("ipv4") or a.get("ipv6")
+            if addr:
+                info = db.lookup(addr)
+                a["asn"] = info.asn if info else 0
+                a["as_org_name"] = info.name if info else ""
 
 
 def make_report_id(when: dt.datetime, cc: str, asn: str) -> str:
@@ -285,6 +339,9 @@ def build_measurement(
     state: _State,
 ) -> dict[str, Any]:
     fetched = state.fetch
+    annotate_asns(state.queries, cfg.asn_db)
+    res_ip = resolver_ip(cfg)
+    res_info = cfg.asn_db.lookup(res_ip) if cfg.asn_db is not None and res_ip else None
     annotations: dict[str, str] = {
         "engine_name": SOFTWARE_NAME,
         "engine_version": __version__,
@@ -335,9 +392,9 @@ def build_measurement(
         "probe_ip": "127.0.0.1",
         "probe_network_name": cfg.network_name,
         "report_id": cfg.report_id,
-        "resolver_asn": None,
-        "resolver_ip": None,
-        "resolver_network_name": None,
+        "resolver_asn": f"AS{res_info.asn}" if res_info else None,
+        "resolver_ip": res_ip,
+        "resolver_network_name": res_info.name if res_info else None,
         "software_name": SOFTWARE_NAME,
         "software_version": __version__,
         "test_helpers": {"backend": {"address": cfg.control, "type": "https"}}

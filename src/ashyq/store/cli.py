@@ -47,10 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = ssub.add_parser(
         "rebuild",
-        help="remake every table from the raw archive",
+        help="remake the derived tables from the raw archive",
         description="Remake the measurements, verdicts and events tables from the raw archive "
-        "(verdicts of older rule versions are kept). Safe to interrupt: the new tables replace "
-        "the old ones only when complete.",
+        "(verdicts of older rule versions are kept). Every other table in the file (claims, "
+        "incidents, ...) is copied over unchanged. Safe to interrupt: the new file replaces "
+        "the old one only when complete.",
     )
     add_data_option(p)
     p.set_defaults(func=cmd_rebuild)
@@ -167,6 +168,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         store = _open(args)
     n = store.rebuild()
     print(f"rebuilt from the archive: {n:,} measurements in {time.monotonic() - started:.1f} s")
+    if store.carried:
+        print(f"kept {len(store.carried)} other table(s): {', '.join(store.carried)}")
     return 0
 
 

@@ -338,3 +338,31 @@ EVENT_COLUMNS = (
 )
 DELETE_EVENTS = "DELETE FROM events"
 INSERT_EVENTS = "INSERT OR REPLACE INTO events SELECT * FROM " + read_ndjson(EVENT_COLUMNS)
+
+# Rebuild: tables, sequences, indexes and views of the old file that are not derived from the
+# archive are carried over into the new one (see carry.py). ``old`` is the attached old file.
+OLD_SCHEMAS = (
+    "SELECT DISTINCT schema_name FROM duckdb_schemas() WHERE database_name = 'old' "
+    "AND NOT internal AND schema_name NOT IN ('main', 'information_schema', 'pg_catalog')"
+)
+OLD_SEQUENCES = (
+    "SELECT schema_name, sequence_name, sql FROM duckdb_sequences() "
+    "WHERE database_name = 'old' AND NOT temporary ORDER BY schema_name, sequence_name"
+)
+OLD_TABLES = (
+    "SELECT schema_name, table_name, sql FROM duckdb_tables() "
+    "WHERE database_name = 'old' AND NOT internal AND NOT temporary "
+    "ORDER BY schema_name, table_name"
+)
+OLD_INDEXES = (
+    "SELECT schema_name, table_name, sql FROM duckdb_indexes() "
+    "WHERE database_name = 'old' AND sql IS NOT NULL"
+)
+OLD_VIEWS = (
+    "SELECT schema_name, view_name, sql FROM duckdb_views() "
+    "WHERE database_name = 'old' AND NOT internal AND NOT temporary"
+)
+CARRY_META = (
+    "INSERT OR IGNORE INTO meta SELECT key, value FROM old.meta "
+    "WHERE key NOT IN ('schema_version', 'events_dirty')"
+)

@@ -4,6 +4,7 @@ events). See docs/store.md for the schema, the API and how processes share the f
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -18,6 +19,7 @@ from typing import Any
 import duckdb
 
 from ashyq.store import archive, sql
+from ashyq.store.carry import carry_over
 from ashyq.store.identity import (
     Identity,
     InvalidMeasurement,
@@ -28,6 +30,7 @@ from ashyq.store.identity import (
 from ashyq.store.lock import StoreBusy, StoreLock
 
 DB_NAME = "ashyq.duckdb"
+log = logging.getLogger("ashyq.store")
 CHUNK = 20_000
 
 
@@ -172,6 +175,7 @@ class Store:
         self._writer: archive.ArchiveWriter | None = None
         self._local = threading.local()
         self._writer_lock = threading.Lock()
+        self.carried: list[str] = []  # tables the last rebuild carried over (schema.table)
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -398,8 +402,10 @@ class Store:
 
     # ----------------------------------------------------------------- re-making
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Remake every table from the raw archive into a fresh file, keep the verdicts of
-        older rule versions (their provenance), then swap the new file in atomically."""
+        """Remake every derived table from the raw archive into a fresh file, keep the verdicts
+        of older rule versions (their provenance) and every table that is not derived from the
+        archive (see carry.py), then swap the new file in atomically. An old file that cannot
+        be read is moved aside (``ashyq.duckdb.unreadable-<time>``), never deleted."""
         if self.read_only:
             raise PermissionError("this store was opened read-only")
         with self.lock.hold(exclusive=True):
@@ -413,19 +419,32 @@ class Store:
             if progress:
                 progress(added)
             _, version = _judge_functions()
+            unreadable = False
             con = duckdb.connect(str(fresh))
             try:
                 if self.db_path.exists():
+                    quoted = str(self.db_path).replace("'", "''")
                     try:
-                        con.execute(f"ATTACH '{self.db_path}' AS old (READ_ONLY)")
-                        con.execute(sql.COPY_OLD_VERDICTS, [version or ""])
-                        con.execute("DETACH old")
-                    except duckdb.Error:
-                        pass  # an unreadable old file: its old verdicts cannot be kept
+                        con.execute(f"ATTACH '{quoted}' AS old (READ_ONLY)")
+                    except duckdb.Error as exc:
+                        log.warning("the old table file cannot be read: %s", exc)
+                        unreadable = True
+                    if not unreadable:
+                        try:
+                            con.execute(sql.COPY_OLD_VERDICTS, [version or ""])
+                            self.carried = carry_over(con)
+                        finally:
+                            con.execute("DETACH old")
                 con.execute(sql.SET_META, ["events_dirty", _token()])
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
+            if unreadable:
+                aside = self.data_dir / f"{DB_NAME}.unreadable-{time.strftime('%Y%m%dT%H%M%S')}"
+                os.replace(self.db_path, aside)
+                wal = Path(str(self.db_path) + ".wal")
+                if wal.exists():
+                    os.replace(wal, Path(str(aside) + ".wal"))
             os.replace(fresh, self.db_path)
             Path(str(self.db_path) + ".wal").unlink(missing_ok=True)
             self.recompute_events()
