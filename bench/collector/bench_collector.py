@@ -6,7 +6,7 @@ connections, in batches of --batch through POST /api/v1/measurements (and, with 
 one by one through the OONI report endpoints). Counts only acknowledged (durable)
 measurements; then checks that the store holds every one of them.
 
-    .venv/bin/python bench/collector/bench_collector.py [--seconds 20] [--batch 200]
+    .venv/bin/python bench/collector/bench_collector.py [--seconds 20] [--batch 200] [--resend 10]
 """
 
 from __future__ import annotations
@@ -82,8 +82,11 @@ def measurement(client: int, i: int) -> dict:
     }
 
 
-async def client_loop(url: str, client: int, batch: int, until: float, single: bool) -> int:
+async def client_loop(
+    url: str, client: int, batch: int, until: float, single: bool
+) -> tuple[int, int]:
     acked = 0
+    added = 0
     i = 0
     async with aiohttp.ClientSession() as session:
         if single:
@@ -101,6 +104,7 @@ async def client_loop(url: str, client: int, batch: int, until: float, single: b
                     f"{url}/report/{rid}", json={"format": "json", "content": m}
                 ) as r:
                     acked += r.status == 200
+                    added += r.status == 200 and (await r.json())["status"] == "added"
             else:
                 items = [measurement(client, i + k) for k in range(batch)]
                 i += batch
@@ -109,15 +113,17 @@ async def client_loop(url: str, client: int, batch: int, until: float, single: b
                 ) as r:
                     body = await r.json()
                     acked += body["added"] + body["duplicate"]
-    return acked
+                    added += body["added"]
+    return acked, added
 
 
-async def run(url: str, clients: int, batch: int, seconds: float, single: bool) -> int:
+async def run(url: str, clients: int, batch: int, seconds: float, single: bool) -> tuple[int, int]:
+    """(acknowledged, of which added) over all clients."""
     until = time.monotonic() + seconds
     counts = await asyncio.gather(
         *(client_loop(url, c, batch, until, single) for c in range(clients))
     )
-    return sum(counts)
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -131,6 +137,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--single", action="store_true", help="one measurement per request")
+    parser.add_argument(
+        "--resend",
+        type=float,
+        default=0,
+        help="then send the same measurements again for this many seconds (all duplicates, "
+        "each confirmed in the table)",
+    )
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="ashyq-bench-collector-"))
     proc = subprocess.Popen(
@@ -156,8 +169,15 @@ def main() -> None:
         line = proc.stdout.readline()
         url = line.split("listening on ")[1].split()[0]
         started = time.monotonic()
-        acked = asyncio.run(run(url, args.clients, args.batch, args.seconds, args.single))
+        acked, _ = asyncio.run(run(url, args.clients, args.batch, args.seconds, args.single))
         elapsed = time.monotonic() - started
+        resent = again = 0
+        if args.resend:
+            t = time.monotonic()
+            resent, again = asyncio.run(
+                run(url, args.clients, args.batch, args.resend, args.single)
+            )
+            resend_elapsed = time.monotonic() - t
     finally:
         main_cpu = _cpu_seconds(proc.pid)
         proc.terminate()
@@ -181,13 +201,22 @@ def main() -> None:
         f"{acked:,} measurements acknowledged in {elapsed:.1f} s: {acked / elapsed:,.0f}/s "
         f"({mode}, {args.clients} clients); {stored:,} in the store afterwards"
     )
+    if args.resend:
+        print(
+            f"resent: {resent:,} measurements already stored answered in {resend_elapsed:.1f} s: "
+            f"{resent / resend_elapsed:,.0f}/s, {resent - again:,} as duplicates, "
+            f"{again:,} stored twice"
+        )
     flags = " --single" if args.single else f" --batch {args.batch}"
+    flags += f" --resend {args.resend:g}" if args.resend else ""
     print(
         f"command: .venv/bin/python bench/collector/bench_collector.py --seconds {args.seconds:g}"
         f" --clients {args.clients}{flags}"
     )
     if stored < acked:
         raise SystemExit("LOST MEASUREMENTS")
+    if again:
+        raise SystemExit("DUPLICATES STORED")
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ def main() -> int:
         par_label = (
             f"--concurrency {args.concurrency}"
             if args.concurrency
-            else "default concurrency (16, 2 per host)"
+            else "default concurrency (32, 2 per host)"
         )
         t_par, w_par = run(listfile, tmp / "par.jsonl", common, par_args)
         seq, par = load(tmp / "seq.jsonl"), load(tmp / "par.jsonl")

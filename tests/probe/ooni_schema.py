@@ -113,6 +113,8 @@ def check_measurement(m: dict[str, Any]) -> None:
     """Assert that ``m`` has OONI's field names and types; raise AssertionError if not."""
     _fields(m, TOP, "measurement")
     assert m["probe_ip"] == "127.0.0.1"
+    assert m.get("resolver_ip") is None or isinstance(m["resolver_ip"], str)
+    assert m.get("resolver_asn") is None or re.match(r"^AS\d+$", m["resolver_asn"])
     assert m["test_name"] == "web_connectivity"
     assert TIME.match(m["measurement_start_time"]) and TIME.match(m["test_start_time"])
     assert re.match(r"^AS\d+$", m["probe_asn"]) and re.match(r"^[A-Z]{2}$", m["probe_cc"])

@@ -275,3 +275,31 @@ def test_rebuild_moves_an_unreadable_file_aside(tmp_path: Path) -> None:
     aside = list(tmp_path.glob("ashyq.duckdb.unreadable-*"))
     assert len(aside) == 1 and aside[0].read_bytes() == b"\0garbage" * 1000
     assert Store.open(tmp_path).stats()["measurements"] == 3
+
+
+def test_rebuild_keeps_the_claims_and_incidents_tables(tmp_path: Path) -> None:
+    """The other areas' real DDL (read from their packages), rows in it, a rebuild."""
+    from importlib import resources
+
+    import duckdb
+
+    store = Store.open(tmp_path)
+    store.add_measurements([measurement(i) for i in range(3)])
+    with store.connect(write=True) as con:
+        for package in ("ashyq.claims", "ashyq.incidents"):
+            con.execute(resources.files(package).joinpath("schema.sql").read_text())
+        con.execute(
+            "INSERT INTO claims (claim_id, source, kind, targets, saved_at, asns) "
+            "VALUES ('c1', 'report.html', 'blocking', ['vlast.kz'], '2019-05-09 12:00:00', "
+            "['AS9198'])"
+        )
+        con.execute("INSERT INTO incident_meta VALUES ('account_salt', 'abc')")
+        claims = con.execute("SELECT * FROM claims").fetchall()
+    store.rebuild()
+    assert sorted(store.carried) == ["main.claims", "main.incident_meta", "main.incidents"]
+    con = duckdb.connect(str(tmp_path / "ashyq.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT * FROM claims").fetchall() == claims
+        assert con.execute("SELECT * FROM incident_meta").fetchall() == [("account_salt", "abc")]
+    finally:
+        con.close()

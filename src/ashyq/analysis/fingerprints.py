@@ -14,8 +14,12 @@ the project's own ``data/fingerprints/`` (Kazakh fingerprints written for ashyq)
 present beside the package. OONI's files are not shipped inside the package: download them
 from the repository above into a directory and point ashyq to it.
 
-Everything is compiled once: DNS patterns into a dict, body ``contains`` patterns into one
-regular expression, header patterns per header name.
+Everything is compiled once: DNS patterns into a dict, header patterns per header name, body
+``contains`` patterns into one Aho-Corasick automaton over UTF-8 bytes (``ahocorasick-rs``)
+together with the literal text each regular expression needs, so that one pass over a body
+finds the patterns and tells which regular expressions are worth running. Without that
+package, ``pyahocorasick`` or one prefix-tree regular expression does the same, slower. The
+results of recent body scans are remembered (blockpages recur byte for byte).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ Endpoints (JSON in, JSON out; errors are ``{"error": "..."}`` with a 4xx status)
 Every answer that reports a measurement as ``added`` or ``duplicate`` is sent only after that
 measurement is fsync'd in the raw archive. Writes are grouped: all submissions waiting at one
 moment share one write and one fsync. A background task loads the archive into the tables.
+Duplicates are recognised by uid in bounded memory (known.py): recent uids in full, older ones
+by a hash confirmed in the measurements table.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from aiohttp import web
 
 from ashyq import __version__
@@ -41,6 +44,7 @@ from ashyq.collector.tokens import Tokens
 from ashyq.store import Store
 from ashyq.store.archive import Record
 from ashyq.store.identity import InvalidMeasurement, check_measurement, format_time, scrub
+from ashyq.store.lock import StoreBusy
 
 log = logging.getLogger("ashyq.collector")
 
@@ -178,7 +182,13 @@ class Ingestor:
                 maybe.append(ident.uid)
             checked.append((i, m, ident.uid))
         # A hash hit on an older uid: confirm on the full uid in the table (off the loop).
-        stored = await loop.run_in_executor(None, known.confirm, maybe) if maybe else set()
+        stored: set[str] = set()
+        if maybe:
+            try:
+                stored = await loop.run_in_executor(None, known.confirm, maybe)
+            except (StoreBusy, duckdb.Error) as exc:  # answered 503: the probe will retry
+                mine.cancel()
+                raise OSError(f"cannot check for duplicates now ({exc})") from None
         for i, m, uid in checked:
             if uid in stored or (maybe and known.status(uid) == "yes"):  # archived meanwhile
                 results.append({"index": i, "status": "duplicate", "measurement_uid": uid})

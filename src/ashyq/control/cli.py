@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--max-inflight",
         type=int,
-        default=32,
+        default=64,
         metavar="N",
         help="requests measured at once; 503 beyond (default %(default)s)",
     )

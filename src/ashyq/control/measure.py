@@ -38,7 +38,7 @@ class ControlConfig:
     ca_file: str | None = None
     step_timeout: float = 10.0
     request_timeout: float = 30.0
-    max_inflight: int = 32
+    max_inflight: int = 64
     max_body: int = 64 * 1024
     asn_db: AsnDB | None = None  # IP-to-ASN table for ip_info[addr].asn
 

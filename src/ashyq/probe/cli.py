@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "no_system_resolver": False,
     "ca_file": None,
     "control": None,
-    "concurrency": 16,
+    "concurrency": 32,
     "per_host": 2,
     "timeout": 10.0,
     "url_timeout": 60.0,
@@ -124,7 +124,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_common(probe)
     r = probe.add_argument_group("running a list")
     r.add_argument(
-        "--concurrency", type=int, metavar="N", help="URLs measured at once (default 16)"
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="URLs measured at once, on different hosts (default 32; at most --per-host "
+        "of one host)",
     )
     r.add_argument(
         "--per-host", type=int, metavar="N", help="URLs of one host measured at once (default 2)"

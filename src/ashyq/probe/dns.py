@@ -15,6 +15,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from ashyq.probe import dnswire
 from ashyq.probe.errors import (
     DNS_NO_ANSWER,
     DNS_NXDOMAIN,
@@ -25,15 +26,29 @@ from ashyq.probe.errors import (
 from ashyq.probe.trace import Trace, endpoint
 
 _POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_POOL_SIZE = 64
+
+
+def reserve_gai_threads(concurrency: int) -> None:
+    """Make sure the getaddrinfo pool has room for ``concurrency`` URLs at once (each may
+    wait on the system resolver while its redirect hops look up more names)."""
+    global _POOL, _POOL_SIZE
+    want = max(64, 2 * concurrency)
+    if want > _POOL_SIZE:
+        _POOL_SIZE = want
+        old, _POOL = _POOL, None
+        if old is not None:
+            old.shutdown(wait=False)  # running lookups finish; new ones go to the new pool
 
 
 def _gai_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """Threads for getaddrinfo, separate from asyncio's small default pool: a black-holed
-    resolver keeps a thread busy for its own timeout, and a shared pool that fills up would
-    make later lookups look like timeouts too."""
+    """Threads for getaddrinfo, separate from asyncio's small default pool (min(32, cpus + 4)
+    threads: 6 on two cores): a black-holed resolver keeps a thread busy for its own
+    timeout, and a shared pool that fills up would make later lookups wait or look like
+    timeouts too. Threads start only when needed."""
     global _POOL
     if _POOL is None:
-        _POOL = concurrent.futures.ThreadPoolExecutor(64, thread_name_prefix="ashyq-gai")
+        _POOL = concurrent.futures.ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="ashyq-gai")
     return _POOL
 
 
@@ -164,6 +179,46 @@ async def exchange_udp(
         transport.close()
 
 
+class _WireAnswer(asyncio.DatagramProtocol):
+    """Waits for the first datagram that answers the query (same ID and question)."""
+
+    def __init__(self, query: dnswire.Query) -> None:
+        self.query = query
+        self.done: asyncio.Future[tuple[bytes, dnswire.Answer]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self.done.done():
+            return
+        try:
+            answer = dnswire.parse_answer(data, self.query)
+        except dnswire.WireError:
+            return  # not an answer to us: keep waiting, as dnspython does
+        if answer is not None:
+            self.done.set_result((data, answer))
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+async def exchange_udp_wire(
+    query: dnswire.Query, resolver: tuple[str, int], timeout: float
+) -> tuple[bytes, dnswire.Answer]:
+    """Send a query over UDP; return the raw bytes of its answer and what they say."""
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in resolver[0] else socket.AF_INET
+    transport, proto = await loop.create_datagram_endpoint(
+        lambda: _WireAnswer(query), remote_addr=resolver, family=family
+    )
+    try:
+        transport.sendto(query.wire)
+        return await asyncio.wait_for(proto.done, timeout)
+    finally:
+        transport.close()
+
+
 async def udp_query(
     hostname: str,
     qtype: str,
@@ -179,11 +234,23 @@ async def udp_query(
     addrs: list[str] = []
     answers: list[dict[str, Any]] = []
     raw: bytes | None = None
-    rdtype = dns.rdatatype.from_text(qtype)
     try:
-        query = dns.message.make_query(hostname, rdtype)
-        raw, response = await exchange_udp(query, resolver, timeout)
-        rcode = response.rcode()
+        fast = dnswire.build_query(hostname, qtype)
+        if fast is not None:
+            raw, parsed = await exchange_udp_wire(fast, resolver, timeout)
+            rcode = parsed.rcode
+            records = [(rtype == dnswire.CNAME, text, ttl) for rtype, ttl, text in parsed.records]
+        else:  # names that need IDNA: dnspython encodes them
+            rdtype = dns.rdatatype.from_text(qtype)
+            query = dns.message.make_query(hostname, rdtype)
+            raw, response = await exchange_udp(query, resolver, timeout)
+            rcode = response.rcode()
+            records = [
+                (rrset.rdtype == dns.rdatatype.CNAME, rd.to_text().rstrip("."), rrset.ttl)
+                for rrset in response.answer
+                if rrset.rdtype in (rdtype, dns.rdatatype.CNAME)
+                for rd in rrset
+            ]
         if rcode == dns.rcode.NXDOMAIN:
             failure = DNS_NXDOMAIN
         elif rcode == dns.rcode.REFUSED:
@@ -191,19 +258,12 @@ async def udp_query(
         elif rcode != dns.rcode.NOERROR:
             failure = DNS_SERVER_MISBEHAVING
         else:
-            for rrset in response.answer:
-                for rd in rrset:
-                    if rrset.rdtype == rdtype:
-                        addrs.append(rd.to_text())
-                        answers.append(_answer(rd.to_text(), rrset.ttl))
-                    elif rrset.rdtype == dns.rdatatype.CNAME:
-                        answers.append(
-                            {
-                                "answer_type": "CNAME",
-                                "hostname": rd.to_text().rstrip("."),
-                                "ttl": rrset.ttl,
-                            }
-                        )
+            for is_cname, text, ttl in records:
+                if is_cname:
+                    answers.append({"answer_type": "CNAME", "hostname": text, "ttl": ttl})
+                else:
+                    addrs.append(text)
+                    answers.append(_answer(text, ttl))
             if not addrs:
                 failure = DNS_NO_ANSWER
     except Exception as exc:

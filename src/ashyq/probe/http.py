@@ -195,7 +195,8 @@ async def _exchange(
     try:
         t0 = trace.now()
         try:
-            await asyncio.wait_for(stream.write(wire), timeout)
+            async with asyncio.timeout(timeout):  # cheaper than wait_for: no extra task
+                await stream.write(wire)
         except Exception as exc:
             trace.event(
                 "write", t0, address=address, failure=classify(exc), transaction_id=tid, tags=tags
@@ -211,7 +212,8 @@ async def _exchange(
                 if remaining <= 0:
                     raise TimeoutError
                 t0 = trace.now()
-                data = await asyncio.wait_for(stream.read(65536), remaining)
+                async with asyncio.timeout(remaining):
+                    data = await stream.read(65536)
                 trace.event(
                     "read", t0, address=address, num_bytes=len(data), transaction_id=tid, tags=tags
                 )

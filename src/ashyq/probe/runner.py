@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from ashyq.probe import dns as pdns
 from ashyq.probe.testlist import Target
 from ashyq.probe.webconnectivity import ProbeConfig, measure
 
@@ -36,7 +37,7 @@ async def run_targets(
     cfg: ProbeConfig,
     out: TextIO | None,
     *,
-    concurrency: int = 16,
+    concurrency: int = 32,
     per_host: int = 2,
     sink: Sink | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
@@ -47,6 +48,7 @@ async def run_targets(
     overall = asyncio.Semaphore(max(1, concurrency))
     hosts: dict[str, asyncio.Semaphore] = {}
     timeout = aiohttp.ClientTimeout(total=cfg.timeout * 3 + 5)
+    pdns.reserve_gai_threads(concurrency)
     connector = aiohttp.TCPConnector(limit=max(4, concurrency))  # keep-alive to the control
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 

@@ -46,9 +46,8 @@ async def connect(
         if policy is not None and not policy(ip):
             raise FailureError(BOGON_REFUSED)
         family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(ip, port, family=family, limit=2**20), timeout
-        )
+        async with asyncio.timeout(timeout):  # cheaper than wait_for: no extra task
+            reader, writer = await asyncio.open_connection(ip, port, family=family, limit=2**20)
         conn = Connection(reader, writer, ip, port)
         sockname = writer.get_extra_info("sockname")
         if sockname:

@@ -111,7 +111,18 @@ class TLSStream:
 
 
 def summarize_certificate(der: bytes) -> dict[str, Any]:
-    """Decoded facts of one DER certificate (ashyq extension ``x_certificates``)."""
+    """Decoded facts of one DER certificate (ashyq extension ``x_certificates``).
+
+    The same certificates come back on every connection to a site (and intermediates on many
+    sites), so decoded summaries are kept (a fresh copy is returned each time)."""
+    out = dict(_summary(bytes(der)))
+    if isinstance(out.get("san"), list):
+        out["san"] = list(out["san"])
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def _summary(der: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {"sha256": hashlib.sha256(der).hexdigest()}
     try:
         cert = x509.load_der_x509_certificate(der)

@@ -71,7 +71,6 @@ class ProbeConfig:
     asn_db: AsnDB | None = None  # IP-to-ASN table: fills answers' asn and as_org_name
     resolv_conf: str = "/etc/resolv.conf"  # where the system resolver's address is read
 
-
     def __post_init__(self) -> None:
         start = self.clock.now()
         if not self.test_start_time:

@@ -50,6 +50,10 @@ class StoreLock:
             depths = _DEPTH.map = {}
         return depths
 
+    def held(self) -> bool:
+        """Whether this thread already holds the file lock (of any StoreLock on this path)."""
+        return self._depths().get(self._key, 0) > 0
+
     @contextmanager
     def hold(self, exclusive: bool) -> Iterator[None]:
         depths = self._depths()

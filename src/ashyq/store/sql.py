@@ -106,6 +106,7 @@ RETIRE_OLD_VERDICTS = "UPDATE verdicts SET current = false WHERE rule_version <>
 DELETE_RULE_VERSION = "DELETE FROM verdicts WHERE rule_version = ?"
 
 SEGMENT_OFFSETS = "SELECT path, loaded_bytes FROM archive_segments"
+SEGMENT_OFFSET = "SELECT loaded_bytes FROM archive_segments WHERE path = ?"
 SET_SEGMENT_OFFSET = "INSERT OR REPLACE INTO archive_segments VALUES (?, ?, now()::TIMESTAMP)"
 
 GET_META = "SELECT value FROM meta WHERE key = ?"

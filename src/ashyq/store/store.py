@@ -32,6 +32,7 @@ from ashyq.store.lock import StoreBusy, StoreLock
 DB_NAME = "ashyq.duckdb"
 log = logging.getLogger("ashyq.store")
 CHUNK = 20_000
+SYNC_CHUNK = 5_000  # records per write connection when loading the archive (readers go between)
 
 
 @dataclass
@@ -333,29 +334,42 @@ class Store:
 
     def sync(self, recompute_events: bool = False) -> int:
         """Load archive records not yet in the tables (after a crash, or what the collector
-        archived); judge the new measurements. Returns how many measurements were added."""
+        archived); judge the new measurements. Returns how many measurements were added.
+        Each chunk is loaded under its own write connection, with a pause between chunks, so
+        that readers (the web, the collector's duplicate checks) get their turn during a long
+        load; a chunk another process loaded meanwhile is skipped."""
         added = 0
-        with self.connect(write=True) as con:
+        nested = getattr(self._local, "con", None) is not None or self.lock.held()
+        with self.connect() as con:
             loaded = dict(con.execute(sql.SEGMENT_OFFSETS).fetchall())
-            for path in archive.segments(self.data_dir):
-                rel = str(path.relative_to(self.data_dir))
-                start = int(loaded.get(rel, 0))
-                if path.stat().st_size <= start:
-                    continue
-                batch: list[tuple[dict[str, Any], str, int]] = []
-                end = start
-                for offset, member_end, blob in archive.read_members(path, start):
-                    for env in archive.parse_lines(blob):
-                        batch.append((env, rel, offset))
-                    end = member_end
-                    if len(batch) >= CHUNK:
-                        added += self._load(con, batch, rel, end)
-                        batch = []
-                if end > start:
-                    added += self._load(con, batch, rel, end)
-            if added and recompute_events:
-                self.recompute_events()
+        for path in archive.segments(self.data_dir):
+            rel = str(path.relative_to(self.data_dir))
+            start = int(loaded.get(rel, 0))
+            if path.stat().st_size <= start:
+                continue
+            batch: list[tuple[dict[str, Any], str, int]] = []
+            end = start
+            for offset, member_end, blob in archive.read_members(path, start):
+                for env in archive.parse_lines(blob):
+                    batch.append((env, rel, offset))
+                end = member_end
+                if len(batch) >= SYNC_CHUNK:
+                    added += self._load_chunk(batch, rel, end)
+                    batch = []
+                    if not nested:
+                        time.sleep(0.05)
+            if end > start:
+                added += self._load_chunk(batch, rel, end)
+        if added and recompute_events:
+            self.recompute_events()
         return added
+
+    def _load_chunk(self, batch: list[tuple[dict[str, Any], str, int]], rel: str, end: int) -> int:
+        with self.connect(write=True) as con:
+            row = con.execute(sql.SEGMENT_OFFSET, [rel]).fetchone()
+            if row is not None and int(row[0]) >= end:
+                return 0  # loaded by another process meanwhile
+            return self._load(con, batch, rel, end)
 
     def _load(
         self,
