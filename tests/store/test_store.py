@@ -225,6 +225,9 @@ def test_rebuild_keeps_tables_not_derived_from_the_archive(tmp_path: Path, capsy
         con.execute("CREATE INDEX notes_parent ON notes(parent)")
         con.execute("CREATE SCHEMA extra")
         con.execute("CREATE TABLE extra.kv (k VARCHAR PRIMARY KEY, v VARCHAR)")
+        con.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")
+        con.execute("CREATE TABLE moods (m mood)")
+        con.execute("INSERT INTO moods VALUES ('ok'), ('sad')")
         con.execute("CREATE VIEW note_count AS SELECT count(*) AS n FROM notes")
         con.execute(
             "INSERT INTO parents VALUES (1, 'a', ['x', 'y'], '2024-05-09 07:00:00'), "
@@ -235,7 +238,7 @@ def test_rebuild_keeps_tables_not_derived_from_the_archive(tmp_path: Path, capsy
         con.execute("INSERT INTO meta VALUES ('someone_elses_key', '42')")
         before = {
             t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in ("parents", "notes", "extra.kv")
+            for t in ("parents", "notes", "extra.kv", "moods")
         }
 
     assert main(["store", "rebuild", "--data", str(tmp_path)]) == 0
@@ -257,6 +260,7 @@ def test_rebuild_keeps_tables_not_derived_from_the_archive(tmp_path: Path, capsy
     with Store.open(tmp_path).connect(write=True) as con:
         con.execute("INSERT INTO notes (parent, body) VALUES (2, 'four')")
         assert con.execute("SELECT max(id) FROM notes").fetchone() == (4,)
+        assert con.execute("SELECT 'ok'::mood").fetchone() == ("ok",)  # the named type too
         for bad in (
             "INSERT INTO notes (parent, body) VALUES (1, '')",  # CHECK
             "INSERT INTO notes (parent, body) VALUES (9, 'x')",  # FOREIGN KEY

@@ -3,7 +3,8 @@
 ``Store.rebuild`` makes a new DuckDB file from the archive and swaps it in. Other parts of ashyq
 keep tables of their own in the same file (claims, incidents, web aggregates, ...), which the
 archive cannot remake; they are copied from the old file into the new one before the swap,
-with their DDL (constraints, defaults), sequences (at their current value), indexes and views.
+with their DDL (constraints, defaults), ENUM types, sequences (at their current value), indexes
+and views.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ def carry_over(con: duckdb.DuckDBPyConnection) -> list[str]:
     table cannot be copied at all."""
     for (schema,) in con.execute(sql.OLD_SCHEMAS).fetchall():
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
+    for schema, name in con.execute(sql.OLD_ENUM_TYPES).fetchall():
+        try:  # the tables' DDL spells their ENUMs out; the named type is for later DDL
+            con.execute(
+                f"CREATE TYPE {_full(schema, name)} AS ENUM "
+                f"(SELECT unnest(enum_range(NULL::{_full(schema, name, 'old')})))"
+            )
+        except duckdb.Error as exc:
+            log.warning("type %s.%s not carried over: %s", schema, name, exc)
     for schema, name, ddl in con.execute(sql.OLD_SEQUENCES).fetchall():
         try:
             con.execute(ddl)  # its START is the old sequence's next value

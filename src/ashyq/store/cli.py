@@ -166,7 +166,15 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             wal.rename(Path(str(aside) + ".wal"))
         print(f"the table file could not be opened ({exc}); moved it to {aside}", file=sys.stderr)
         store = _open(args)
-    n = store.rebuild()
+    from ashyq.cli import CliError
+    from ashyq.store.carry import CarryError
+
+    try:
+        n = store.rebuild()
+    except CarryError as exc:
+        raise CliError(
+            f"rebuild stopped, the old table file is unchanged: cannot copy {exc}"
+        ) from None
     print(f"rebuilt from the archive: {n:,} measurements in {time.monotonic() - started:.1f} s")
     if store.carried:
         print(f"kept {len(store.carried)} other table(s): {', '.join(store.carried)}")

@@ -346,6 +346,10 @@ OLD_SCHEMAS = (
     "SELECT DISTINCT schema_name FROM duckdb_schemas() WHERE database_name = 'old' "
     "AND NOT internal AND schema_name NOT IN ('main', 'information_schema', 'pg_catalog')"
 )
+OLD_ENUM_TYPES = (
+    "SELECT schema_name, type_name FROM duckdb_types() "
+    "WHERE database_name = 'old' AND NOT internal AND logical_type = 'ENUM'"
+)
 OLD_SEQUENCES = (
     "SELECT schema_name, sequence_name, sql FROM duckdb_sequences() "
     "WHERE database_name = 'old' AND NOT temporary ORDER BY schema_name, sequence_name"
