@@ -3,6 +3,7 @@ from __future__ import annotations
 from tests.analysis.builders import PAGE, make_wc
 from tests.analysis.conftest import check
 
+from ashyq.analysis.observations import http_obs
 from ashyq.analysis.verdict import judge
 
 KZ_BLOCKPAGE = (
@@ -128,3 +129,15 @@ def test_control_failure_with_https_success_is_ok_but_http_is_inconclusive(ctx):
         make_wc("http://vlast.kz/", control=False, control_failure="connection_reset"), context=ctx
     )
     assert (v2.status, v2.method, v2.ooni_blocking) == ("inconclusive", "control.failure", None)
+
+
+def test_body_size_is_counted_in_bytes_like_the_controls():
+    # A Cyrillic page: each letter is two bytes in UTF-8, as the control counts it.
+    page = "<html><head><title>Власть</title></head><body>" + "новости дня " * 400 + "</body>"
+    size = len(page.encode("utf-8"))
+    m = make_wc("http://vlast.kz/", body=page, control_body_length=size, control_title="Власть")
+    tk = m["test_keys"]
+    assert http_obs(tk).body_length == size
+    tk["requests"][0]["response"]["x_body_length"] = size + 7  # the probe's own byte count wins
+    assert http_obs(tk).body_length == size + 7
+    assert judge(m).status == "ok"

@@ -341,11 +341,22 @@ def http_obs(tk: dict[str, Any]) -> HttpObs | None:
         _s(last.get("failure")),
         code or None,
         body,
-        len(body) if body is not None else None,
+        _body_bytes(resp, body),
         headers_of(resp),
         chain,
         resp.get("body_is_truncated") is True,
     )
+
+
+def _body_bytes(resp: dict[str, Any], body: str | None) -> int | None:
+    """The body's size in bytes, as the control reports its own: the probe's recorded byte
+    count when there is one, else the UTF-8 length of the text (not its character count)."""
+    n = resp.get("x_body_length")
+    if type(n) is int and n >= 0:
+        return n
+    if body is None:
+        return None
+    return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
 
 
 def control_obs(tk: dict[str, Any]) -> ControlObs:
