@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: demo test setup deps lint bench clean
 
 demo: setup deps
-	$(VENV)/bin/ashyq demo
+	$(VENV)/bin/ashyq demo --serve
 
 test: setup deps
 	$(VENV)/bin/ruff check src tests bench

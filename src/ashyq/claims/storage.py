@@ -10,6 +10,7 @@ import duckdb
 
 from ashyq.claims import db
 from ashyq.claims.model import Report
+from ashyq.sqlfilter import Filters
 
 COLUMNS = (
     "claim_id",
@@ -119,30 +120,20 @@ def list_claims(
 
     ``target`` matches a platform name or domain in targets; since/until bound the claim date.
     """
-    clauses, params = ["true"], []
-    if kind:
-        clauses.append("kind = ?")
-        params.append(kind)
-    if target:
-        clauses.append("list_contains(targets, ?)")
-        params.append(target.lower())
-    if since:
-        clauses.append('"date" >= ?::DATE')
-        params.append(since)
-    if until:
-        clauses.append('"date" < ?::DATE')
-        params.append(until)
-    if claim_id:
-        clauses.append("claim_id = ?")
-        params.append(claim_id)
+    f = Filters()
+    f.add("kind = ?", kind)
+    f.add("list_contains(targets, ?)", target and target.lower())
+    f.add('"date" >= ?::DATE', since)
+    f.add('"date" < ?::DATE', until)
+    f.add("claim_id = ?", claim_id)
     # SELECT *: a read-only file made by an older version may lack newer columns
     statement = (
-        f"SELECT * FROM claims WHERE {' AND '.join(clauses)} "
+        f"SELECT * FROM claims WHERE {f.sql} "
         'ORDER BY "date" DESC NULLS LAST, saved_at DESC, claim_id'
     )
     if limit:
         statement += f" LIMIT {int(limit)}"
     with db.connection(where, "claims") as (con, _):
-        cur = con.execute(statement, params)
+        cur = con.execute(statement, f.params)
         names = [d[0] for d in cur.description]
         return [_row_to_dict(names, r) for r in cur.fetchall()]

@@ -9,10 +9,15 @@ from ashyq.paths import add_data_option, data_dir
 
 
 def _listen(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+    from ashyq.servers.runner import parse_hostport
+
+    try:
+        host, port = parse_hostport(value, -1)
+    except ValueError:
+        port = -1
+    if not 0 <= port < 65536:
         raise argparse.ArgumentTypeError(f"{value!r} is not HOST:PORT")
-    return host.strip("[]") or "127.0.0.1", int(port)
+    return host or "127.0.0.1", port
 
 
 def register(sub: argparse._SubParsersAction) -> None:

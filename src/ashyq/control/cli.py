@@ -6,12 +6,10 @@ import argparse
 import asyncio
 import sys
 
-from ashyq.control.measure import ControlConfig
-from ashyq.control.server import ControlServer
-from ashyq.servers.runner import parse_hostport
-
 
 def _hostport(text: str) -> tuple[str, int]:
+    from ashyq.servers.runner import parse_hostport
+
     try:
         host, port = parse_hostport(text, 53)
     except ValueError:
@@ -100,7 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    # Imported here so that `ashyq --help` and other commands do not load the network stack.
     from ashyq.cli import CliError
+    from ashyq.control.measure import ControlConfig
+    from ashyq.control.server import ControlServer
     from ashyq.probe.asndb import AsnDBError, open_db
 
     try:

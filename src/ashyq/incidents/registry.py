@@ -15,6 +15,7 @@ import duckdb
 
 from ashyq.claims import db
 from ashyq.incidents.model import Incident, IncidentError
+from ashyq.sqlfilter import Filters
 
 COLUMNS = (
     "incident_id",
@@ -165,25 +166,17 @@ def list_incidents(
     limit: int | None = None,
 ) -> list[Incident]:
     """Recorded incidents, oldest first, optionally filtered (since/until on occurred_at)."""
-    clauses, params = ["true"], []
-    for column, value in (("platform", platform), ("type", type), ("status", status)):
-        if value:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if since:
-        clauses.append("occurred_at >= ?::TIMESTAMP")
-        params.append(since)
-    if until:
-        clauses.append("occurred_at < ?::TIMESTAMP")
-        params.append(until)
-    statement = (
-        f"SELECT {_QUOTED} FROM incidents WHERE {' AND '.join(clauses)} "
-        "ORDER BY occurred_at, incident_id"
-    )
+    f = Filters()
+    f.add("platform = ?", platform)
+    f.add("type = ?", type)
+    f.add("status = ?", status)
+    f.add("occurred_at >= ?::TIMESTAMP", since)
+    f.add("occurred_at < ?::TIMESTAMP", until)
+    statement = f"SELECT {_QUOTED} FROM incidents WHERE {f.sql} ORDER BY occurred_at, incident_id"
     if limit:
         statement += f" LIMIT {int(limit)}"
     with db.connection(where, "incidents") as (con, _):
-        cur = con.execute(statement, params)
+        cur = con.execute(statement, f.params)
         names = [d[0] for d in cur.description]
         return [_from_row(names, r) for r in cur.fetchall()]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
+from ashyq.sqlfilter import Filters
+
 SCHEMA_VERSION = "1"
 
 
@@ -148,28 +150,14 @@ def events_query(
     scope: str | None,
 ) -> tuple[str, list[object]]:
     """Events overlapping [since, until), newest first."""
-    where = ["true"]
-    params: list[object] = []
-    if since:
-        where.append("coalesce(\"end\", first_good_after, TIMESTAMP '9999-01-01') >= ?::TIMESTAMP")
-        params.append(since)
-    if until:
-        where.append('"start" < ?::TIMESTAMP')
-        params.append(until)
-    if country:
-        where.append("country = ?")
-        params.append(country.upper())
-    if target:
-        where.append("target = ?")
-        params.append(target.lower())
-    if kind:
-        where.append("kind = ?")
-        params.append(kind)
-    if scope:
-        where.append("scope = ?")
-        params.append(scope)
-    sql = f'SELECT * FROM events WHERE {" AND ".join(where)} ORDER BY "start", kind, target'
-    return sql, params
+    f = Filters()
+    f.add("coalesce(\"end\", first_good_after, TIMESTAMP '9999-01-01') >= ?::TIMESTAMP", since)
+    f.add('"start" < ?::TIMESTAMP', until)
+    f.add("country = ?", country and country.upper())
+    f.add("target = ?", target and target.lower())
+    f.add("kind = ?", kind)
+    f.add("scope = ?", scope)
+    return f'SELECT * FROM events WHERE {f.sql} ORDER BY "start", kind, target', f.params
 
 
 def verdicts_query(
@@ -181,32 +169,19 @@ def verdicts_query(
     current_only: bool,
     limit: int | None,
 ) -> tuple[str, list[object]]:
-    where = ["true"]
-    params: list[object] = []
-    if current_only:
-        where.append("current")
-    if target:
-        where.append("target = ?")
-        params.append(target.lower())
-    if since:
-        where.append("measurement_start_time >= ?::TIMESTAMP")
-        params.append(since)
-    if until:
-        where.append("measurement_start_time < ?::TIMESTAMP")
-        params.append(until)
-    if asn:
-        where.append("probe_asn = ?")
-        params.append(asn.upper())
-    if country:
-        where.append("probe_cc = ?")
-        params.append(country.upper())
+    f = Filters(*(["current"] if current_only else []))
+    f.add("target = ?", target and target.lower())
+    f.add("measurement_start_time >= ?::TIMESTAMP", since)
+    f.add("measurement_start_time < ?::TIMESTAMP", until)
+    f.add("probe_asn = ?", asn and asn.upper())
+    f.add("probe_cc = ?", country and country.upper())
     sql = (
-        f"SELECT * FROM verdicts WHERE {' AND '.join(where)} "
+        f"SELECT * FROM verdicts WHERE {f.sql} "
         "ORDER BY measurement_start_time, probe_asn, region, rule_version"
     )
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return sql, params
+    return sql, f.params
 
 
 # --------------------------------------------------------------------------- events

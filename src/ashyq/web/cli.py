@@ -22,17 +22,15 @@ def _cli_error(message: str) -> Exception:
 
 
 def parse_hostport(value: str, default_port: int = 8080) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        host, port = value, str(default_port)
-    host = host.strip("[]") or "127.0.0.1"
+    from ashyq.servers.runner import parse_hostport as split
+
     try:
-        number = int(port)
+        host, number = split(value, default_port)
     except ValueError:
         raise _cli_error(f"not a HOST:PORT: {value!r}") from None
     if not 0 <= number <= 65535:
         raise _cli_error(f"port out of range: {number}")
-    return host, number
+    return host or "127.0.0.1", number
 
 
 def _smtp(args: argparse.Namespace):

@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from ashyq.sqlfilter import Filters
+
 FAILING = ("blocked", "throttled", "down")
 EVENT_COLUMNS = (
     "event_id",
@@ -68,30 +70,19 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _event_where(f: EventFilter) -> tuple[list[str], list[Any]]:
-    where = ["true"]
-    params: list[Any] = []
-    if f.since is not None:
-        where.append("coalesce(\"end\", TIMESTAMP '9999-01-01') >= ?")
-        params.append(f.since)
-    if f.until is not None:
-        where.append('"start" < ?')
-        params.append(f.until)
-    if f.target:
-        where.append("target = ?")
-        params.append(f.target.lower())
-    if f.targets_in is not None:
-        where.append("list_contains(?::VARCHAR[], target)")
-        params.append(list(f.targets_in))
-    if f.network:
-        where.append("list_contains(asns, ?)")
-        params.append(f.network)
-    if f.region:
-        where.append("list_contains(regions, ?)")
-        params.append(f.region)
-    if f.kind:
-        where.append("kind = ?")
-        params.append(f.kind)
-    return where, params
+    w = Filters()
+    w.add("coalesce(\"end\", TIMESTAMP '9999-01-01') >= ?", f.since)
+    w.add('"start" < ?', f.until)
+    w.add("target = ?", f.target and f.target.lower())
+    w.add("list_contains(?::VARCHAR[], target)", _listed(f.targets_in))
+    w.add("list_contains(asns, ?)", f.network)
+    w.add("list_contains(regions, ?)", f.region)
+    w.add("kind = ?", f.kind)
+    return w.clauses or ["true"], w.params
+
+
+def _listed(values: tuple[str, ...] | list[str] | None) -> list[str] | None:
+    return None if values is None else list(values)
 
 
 def events(
@@ -264,34 +255,34 @@ def recent_measurements(
     uids: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Current verdicts (one per measurement), newest first."""
-    where = ["current"]
-    params: list[Any] = []
-    if target:
-        where.append("target = ?")
-        params.append(target)
-    if network:
-        where.append("probe_asn = ?")
-        params.append(network)
-    if region:
-        where.append("region = ?")
-        params.append(region)
-    if since is not None:
-        where.append("measurement_start_time >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("measurement_start_time < ?")
-        params.append(until)
-    if uids is not None:
-        where.append("list_contains(?::VARCHAR[], measurement_uid)")
-        params.append(uids)
+    w = _verdict_filters(target, None, network, region, since, until)
+    w.add("list_contains(?::VARCHAR[], measurement_uid)", uids)
     sql = (
         "SELECT measurement_uid, measurement_start_time, target, input, test_name, probe_cc, "
         "probe_asn, probe_network_name, region, status, method, confidence, evidence, "
-        "rule_version FROM verdicts WHERE "
-        + " AND ".join(where)
-        + f" ORDER BY measurement_start_time DESC LIMIT {int(limit)}"
+        f"rule_version FROM verdicts WHERE {w.sql}"
+        f" ORDER BY measurement_start_time DESC LIMIT {int(limit)}"
     )
-    return _rows(con.execute(sql, params))
+    return _rows(con.execute(sql, w.params))
+
+
+def _verdict_filters(
+    target: str | None,
+    targets_in: tuple[str, ...] | None,
+    network: str | None,
+    region: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Filters:
+    """Current verdicts of a target (or any of a list), network, region and time range."""
+    w = Filters("current")
+    w.add("target = ?", target)
+    w.add("list_contains(?::VARCHAR[], target)", _listed(targets_in))
+    w.add("probe_asn = ?", network)
+    w.add("region = ?", region)
+    w.add("measurement_start_time >= ?", since)
+    w.add("measurement_start_time < ?", until)
+    return w
 
 
 def verdicts_of(con: duckdb.DuckDBPyConnection, uid: str) -> list[dict[str, Any]]:
@@ -328,20 +319,14 @@ def event_hourly(
     con: duckdb.DuckDBPyConnection, ev: dict[str, Any], since: datetime, until: datetime
 ) -> list[dict[str, Any]]:
     """Per UTC hour around an event: measurements and failing ones of its target and networks."""
-    where = ["current", "measurement_start_time >= ?", "measurement_start_time < ?"]
-    params: list[Any] = [since, until]
-    if ev.get("target"):
-        where.append("target = ?")
-        params.append(ev["target"])
-    if ev.get("asns"):
-        where.append("list_contains(?::VARCHAR[], probe_asn)")
-        params.append(list(ev["asns"]))
+    w = _verdict_filters(ev.get("target"), None, None, None, since, until)
+    w.add("list_contains(?::VARCHAR[], probe_asn)", list(ev["asns"]) if ev.get("asns") else None)
     return _rows(
         con.execute(
             "SELECT date_trunc('hour', measurement_start_time) AS hour, count(*) AS total, "
             "count(*) FILTER (WHERE status IN ('blocked', 'throttled', 'down')) AS failing "
-            f"FROM verdicts WHERE {' AND '.join(where)} GROUP BY 1 ORDER BY 1",
-            params,
+            f"FROM verdicts WHERE {w.sql} GROUP BY 1 ORDER BY 1",
+            w.params,
         )
     )
 
@@ -357,28 +342,13 @@ def measurements_export(
     until: datetime | None,
     limit: int,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    where = ["current"]
-    params: list[Any] = []
-    for column, value in (("target", target), ("probe_asn", network), ("region", region)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if targets_in is not None:
-        where.append("list_contains(?::VARCHAR[], target)")
-        params.append(list(targets_in))
-    if since is not None:
-        where.append("measurement_start_time >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("measurement_start_time < ?")
-        params.append(until)
+    w = _verdict_filters(target, targets_in, network, region, since, until)
     cur = con.execute(
         "SELECT measurement_uid, measurement_start_time, target, input, test_name, probe_cc, "
         "probe_asn, probe_network_name, region, status, method, confidence, "
-        "array_to_string(evidence, ' | ') AS evidence, rule_version FROM verdicts WHERE "
-        + " AND ".join(where)
-        + f" ORDER BY measurement_start_time LIMIT {int(limit)}",
-        params,
+        f"array_to_string(evidence, ' | ') AS evidence, rule_version FROM verdicts WHERE {w.sql}"
+        f" ORDER BY measurement_start_time LIMIT {int(limit)}",
+        w.params,
     )
     return [d[0] for d in cur.description], cur.fetchall()
 
