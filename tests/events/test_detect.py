@@ -247,3 +247,33 @@ def test_one_round_where_everything_fails_is_an_outage_not_blocking(store: Store
     assert blocking["measurements"] == 3 and blocking["end"] is None
     assert blocking["networks"][0]["last_bad"] == "2024-05-09 08:00:00"
     assert _t(outage["start"]) == T0 + 12 * H and outage["end"] is None
+
+
+def test_many_sites_censored_each_its_own_way_is_not_an_outage(store: Store) -> None:
+    # Six of seven sites are blocked in Shymkent, each with a censor's answer (a blockpage, a
+    # forged DNS answer, a TLS reset...), while a domestic site works: that is censorship of
+    # six sites, not an outage of the network. Later everything times out: that is an outage.
+    methods = {
+        "a.kz": "http.blockpage:x",
+        "b.kz": "dns.nxdomain",
+        "c.kz": "dns.bogon",
+        "d.kz": "tls.reset",
+        "e.kz": "http.blockpage:x",
+        "f.kz": "tls.mitm",
+    }
+
+    def shymkent(target: str, bad: range, method: str) -> list[dict]:
+        return series(target, "AS9198", "Shymkent", T0, 12, H, bad, method=method)
+
+    rows = []
+    for tg, method in methods.items():
+        rows += shymkent(tg, range(2, 8), method)[:8]
+        rows += shymkent(tg, range(8, 12), "dns.timeout")[8:]
+    rows += shymkent("gov.kz", range(8, 12), "dns.timeout")
+    insert(store, rows)
+    blocking = store.events(kind="blocking")
+    assert sorted(e["target"] for e in blocking) == sorted(methods)
+    for e in blocking:
+        assert _t(e["start"]) == T0 + 2 * H and e["regions"] == ["Shymkent"]
+    [outage] = store.events(kind="outage")
+    assert _t(outage["start"]) == T0 + 8 * H

@@ -255,19 +255,39 @@ SELECT r.cc, r.target, r.asn, r.region, r.st, r.n, r.t0, r.t1, NULL, NULL, NULL,
 FROM r JOIN pairs USING (cc, target) WHERE r.st = 'ok'
 """
 
+# A failure that can belong to an outage: the control failed too (down), nothing usable
+# came back (inconclusive), or the probe met silence or a dead connection. A block that
+# answered (a blockpage, a forged or empty DNS answer, an interception certificate, a reset of
+# the TLS or HTTP exchange, a different page) shows a network that carries traffic: it is
+# censorship of that target, never evidence of an outage.
+_ANSWERED = (
+    r"^(http\.(blockpage|diff|reset)|dns\.(nxdomain|bogon|injected|fingerprint)"
+    r"|tls\.(mitm|reset))"
+)
+
+
+def _outage_failure(status: str, method: str) -> str:
+    return (
+        f"({status} IN ('down', 'inconclusive') OR ({status} = 'blocked' "
+        f"AND NOT regexp_matches(coalesce({method}, ''), '{_ANSWERED}')))"
+    )
+
+
+_OUTAGE_FAIL = _outage_failure("st", "method")
+
 # Measurement rounds per network: distinct targets and failing targets per time bucket of
-# width ? seconds. Failing: blocked, down or inconclusive (an outage also cuts the control).
+# width ? seconds. Failing: see _outage_failure (an outage also cuts the control).
 # Two levels of grouping (per target, then per round) instead of count(DISTINCT ...).
 OUTAGE_BUCKETS = f"""
 WITH v AS ({_EVENT_ROWS}),
 pt AS (
     SELECT hash(cc, asn, region) AS nk, floor(epoch(t) / ?)::BIGINT AS bucket,
         any_value(cc) AS cc, any_value(asn) AS asn, any_value(region) AS region,
-        bool_or(st IN ('blocked', 'down', 'inconclusive')) AS fail,
-        min(t) FILTER (WHERE st IN ('blocked', 'down', 'inconclusive')) AS first_fail,
-        max(t) FILTER (WHERE st IN ('blocked', 'down', 'inconclusive')) AS last_fail,
+        bool_or({_OUTAGE_FAIL}) AS fail,
+        min(t) FILTER (WHERE {_OUTAGE_FAIL}) AS first_fail,
+        max(t) FILTER (WHERE {_OUTAGE_FAIL}) AS last_fail,
         min(t) FILTER (WHERE st = 'ok') AS first_ok, max(t) FILTER (WHERE st = 'ok') AS last_ok,
-        count(*) FILTER (WHERE st IN ('blocked', 'down', 'inconclusive')) AS failed
+        count(*) FILTER (WHERE {_OUTAGE_FAIL}) AS failed
     FROM v GROUP BY nk, bucket, target
 )
 SELECT any_value(cc), any_value(asn), any_value(region), bucket, count(*) AS targets,
@@ -284,11 +304,11 @@ CREATE_OUTAGE_ROUNDS = (
 INSERT_OUTAGE_ROUND = "INSERT INTO outage_rounds VALUES (?, ?, ?, ?)"
 
 # The failing measurements of one outage (network and time span), for its evidence.
-OUTAGE_UIDS = """
+OUTAGE_UIDS = f"""
     SELECT measurement_uid FROM verdicts
     WHERE current AND coalesce(probe_cc, '') = ? AND coalesce(probe_asn, '') = ?
       AND coalesce(region, '') = ? AND measurement_start_time BETWEEN ? AND ?
-      AND status IN ('blocked', 'down', 'inconclusive')
+      AND {_outage_failure("status", "method")}
     ORDER BY measurement_start_time LIMIT 200
 """
 
