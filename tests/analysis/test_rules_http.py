@@ -3,8 +3,9 @@ from __future__ import annotations
 from tests.analysis.builders import PAGE, make_wc
 from tests.analysis.conftest import check
 
+from ashyq.analysis.fingerprints import load_fingerprints
 from ashyq.analysis.observations import http_obs
-from ashyq.analysis.verdict import judge
+from ashyq.analysis.verdict import JudgeContext, judge
 
 KZ_BLOCKPAGE = (
     "<html><head><title>Доступ ограничен</title></head><body>Доступ к ресурсу ограничен "
@@ -57,14 +58,32 @@ def test_kazakh_blockpage_by_our_fingerprint(ctx):
         assert any(title in e for e in v.evidence)
 
 
-def test_blockpage_header_fingerprint(ctx):
-    v = judge(
-        make_wc(
-            "http://vlast.kz/", body="<html>blocked</html>", headers={"X-Blocked-By": "KZ Ministry"}
-        ),
-        context=ctx,
+def test_kazakh_blockpage_fingerprint_is_scoped_to_kazakhstan(ctx):
+    page = "<html><head><title>Access restricted</title></head><body>403</body></html>"
+    kz = judge(make_wc("http://shop.example/", body=page, status=403), context=ctx)
+    assert kz.method == "http.blockpage:ashyq.kz_restricted"
+    # the same words from a site's own page elsewhere are no Kazakh blockpage
+    us = judge(make_wc("http://shop.example/", body=page, status=403, cc="US"), context=ctx)
+    assert us.method != "http.blockpage:ashyq.kz_restricted"
+
+
+def test_generic_fingerprint_needs_a_control(tmp_path):
+    (tmp_path / "generic.csv").write_text(
+        "name,scope,other_names,location_found,pattern_type,pattern,confidence_no_fp,"
+        "expected_countries,source,exp_url,notes\n"
+        "test.generic,nat,,body,contains,Access Denied,3,,test,,a generic pattern\n"
     )
-    assert v.method == "http.blockpage:ashyq.kz_restricted_header"
+    db = load_fingerprints([tmp_path])
+    page = "<html><head><title>Oops</title></head><body>Access Denied</body></html>"
+    m = make_wc("http://shop.example/", body=page, status=403, control_title="Shop")
+    beside_control = judge(m, context=JudgeContext(fingerprints=db))
+    assert beside_control.method == "http.blockpage:test.generic"
+    assert beside_control.details["confirmed"] is False
+    alone = judge(
+        make_wc("http://shop.example/", body=page, status=403, control=False),
+        context=JudgeContext(fingerprints=db),
+    )
+    assert alone.status == "inconclusive"
 
 
 def test_http_diff_like_ooni(ctx):

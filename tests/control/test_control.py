@@ -298,3 +298,18 @@ def test_request_body_in_pieces(net):
         answer = json.loads(resp.read())
     assert resp.status == 200, answer
     assert answer["http_request"]["title"] == "Site"
+
+
+def test_hostile_requests_and_sites_get_answers_not_crashes(net):
+    dns = DNSServer({"odd.test": ["127.0.0.1"]})
+    site = SiteServer({"odd.test": Page(redirect="/a b")})  # a raw space in Location
+    with dns, site:
+        cfg = ControlConfig(resolver=dns.address, lab=True, max_body=1 << 20)
+        with ControlServer(cfg) as ctl:
+            status, body = post(ctl.url, b"[" * 30000)
+            assert status == 400 and "JSON" in body["error"]
+            url = f"http://odd.test:{site.port}/"
+            status, body = post(ctl.url, request(url, [f"127.0.0.1:{site.port}"]))
+            assert status == 200
+            check_response(body)
+            assert body["http_request"]["failure"].startswith("unknown_failure")

@@ -260,6 +260,8 @@ def test_many_sites_censored_each_its_own_way_is_not_an_outage(store: Store) -> 
         "d.kz": "tls.reset",
         "e.kz": "http.blockpage:x",
         "f.kz": "tls.mitm",
+        "g.kz": "tls.timeout",
+        "h.kz": "tcp.refused",
     }
 
     def shymkent(target: str, bad: range, method: str) -> list[dict]:

@@ -41,3 +41,21 @@ def test_only_non_loopback_local_addresses_are_remembered():
     finally:
         privacy._LOCAL.clear()
         privacy._LOCAL.update(before)
+
+
+def test_scrub_finds_every_written_form_and_legacy_encoded_bodies():
+    import base64
+
+    addrs = {"2a02:8084:0:1::1", "95.56.10.20"}
+    page = "Ваш IP 95.56.10.20".encode("cp1251")  # not UTF-8: stored as base64
+    m = {
+        "echo": " / ".join(
+            ["2A02:8084:0:1::1", "2a02:8084:0:1:0:0:0:1", "2a02:8084:0000:0001:0000:0000:0000:0001"]
+        ),
+        "body": {"format": "base64", "data": base64.b64encode(page).decode()},
+        "other": "195.56.10.201",
+    }
+    out = scrub(m, addrs)
+    assert out["echo"] == " / ".join([SCRUBBED] * 3)
+    assert base64.b64decode(out["body"]["data"]).decode("cp1251") == f"Ваш IP {SCRUBBED}"
+    assert out["other"] == "195.56.10.201"

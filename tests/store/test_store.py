@@ -70,6 +70,18 @@ def test_archive_by_measurement_day_and_rebuild(tmp_path: Path) -> None:
     )
 
 
+def test_every_iso_form_of_the_start_time_lands_on_its_day(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    forms = ["2024-05-03T10:20:30Z", " 2024-05-04 10:20:30", "20240505T102030", "2024-W19-1"]
+    ms = [measurement(i, measurement_start_time=t) for i, t in enumerate(forms)]
+    result = store.add_measurements(ms)
+    assert result.added == 4
+    days = sorted({p.parent.relative_to(tmp_path / "raw").as_posix() for p in segments(tmp_path)})
+    assert days == ["2024/05/03", "2024/05/04", "2024/05/05", "2024/05/06"]
+    assert store.stats()["measurements"] == 4
+    assert store.add_measurements(ms).duplicate == 4
+
+
 def test_crash_leftover_is_skipped_and_next_writes_load(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     store.add_measurements([measurement(i) for i in range(3)])

@@ -102,6 +102,17 @@ def test_api_token_gives_access_to_admin_api(server):
         "GET", server.url + "/admin/api/rules", headers={"Authorization": f"Bearer {token}"}
     )
     assert status == 200 and '"rules"' in body
+    # the token reaches the API only, not the pages a person logs in to
+    status, _, _ = request(
+        "GET", server.url + "/admin/incidents", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert status == 403
+
+
+def test_language_links_stay_on_this_site(server):
+    status, _, html = request("GET", server.url + "//evil.example/x")
+    assert status == 404
+    assert 'href="//evil.example' not in html and "/evil.example/x?lang=" in html
 
 
 def test_language_from_accept_language_and_query(server):

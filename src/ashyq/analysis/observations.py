@@ -425,22 +425,24 @@ def control_obs(tk: dict[str, Any]) -> ControlObs:
 #: a speed means something only over enough data or time: a 2 KB page is all latency
 THROUGHPUT_MIN_BYTES = 64 * 1024
 THROUGHPUT_MIN_SECONDS = 2.0
+#: ... and never from less than this (a whole small page that took long is latency)
+THROUGHPUT_FLOOR_BYTES = 16 * 1024
 
 
 def throughput_kbit_s(tk: dict[str, Any]) -> float | None:
     """The probe's download speed from ashyq's ``test_keys.throughput`` extension.
 
-    None when absent, or when the transfer was too small and too short to measure a speed
-    (under ``THROUGHPUT_MIN_BYTES`` and under ``THROUGHPUT_MIN_SECONDS``).
+    None when absent, without a byte count, or when the transfer was too small to measure a
+    speed: under ``THROUGHPUT_MIN_BYTES`` unless it ran ``THROUGHPUT_MIN_SECONDS`` or more
+    (a download cut by the time limit) and still moved ``THROUGHPUT_FLOOR_BYTES``.
     """
     tp = tk.get("throughput")
     if not isinstance(tp, dict):
         return None
     nbytes, secs = _num(tp.get("bytes")), _num(tp.get("seconds"))
-    if (
-        nbytes is not None
-        and nbytes < THROUGHPUT_MIN_BYTES
-        and (secs is None or secs < THROUGHPUT_MIN_SECONDS)
+    if nbytes is None or (
+        nbytes < THROUGHPUT_MIN_BYTES
+        and (secs is None or secs < THROUGHPUT_MIN_SECONDS or nbytes < THROUGHPUT_FLOOR_BYTES)
     ):
         return None
     k = _num(tp.get("kbit_s"))

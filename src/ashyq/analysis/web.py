@@ -167,8 +167,8 @@ def judge_web(
     # TCP and TLS observations are read only when a rule needs them (DNS failures don't)
     https = scheme == "https"
 
-    # 1. Fingerprints: confirmations that need no control (scoped to their countries, and
-    #    never an answer the control got as well).
+    # 1. Fingerprints: confirmed ones need no control (scoped to their countries, and never
+    #    an answer the control got as well); generic ones only count beside a control.
     cc = m.get("probe_cc") if isinstance(m.get("probe_cc"), str) else ""
     known_fp = None
     if fingerprints is not None:
@@ -177,7 +177,8 @@ def judge_web(
             fp = fingerprints.match_dns(
                 [a for a in dns.addrs + dns.cnames if a not in ctl_addrs], cc
             )
-            if fp is not None and not fp.false_positive:
+            # only a confirmed fingerprint stands without a control
+            if fp is not None and not fp.false_positive and (fp.confirmed or ctl.present):
                 return Finding(
                     "blocked",
                     f"dns.fingerprint:{fp.name}",
@@ -209,7 +210,7 @@ def judge_web(
                 # a generic pattern ("Access Denied") on a page whose server proved with its
                 # certificate that it is the site: the operator's own page (e.g. a CDN's)
                 known_fp = fp
-            elif fp is not None:
+            elif fp is not None and (fp.confirmed or ctl.present):
                 where = "body" if fp.location == "body" else fp.location.replace(".", " ")
                 dns_bad = _dns_inconsistent(dns, ctl, tls_obs(tk))
                 ev = [
@@ -850,12 +851,21 @@ def _judge_http_failure(
     assert http.failure is not None
     outcome = outcome_of(http.failure)
     said = f"the probe's request for {http.url} failed with {http.failure}"
-    if ctl.http_failure or not ctl.http_present:
+    if not ctl.http_present:
+        return Finding(
+            "inconclusive",
+            "control.missing",
+            0.3,
+            [said, "the control made no HTTP request to compare with"],
+            None,
+            None,
+        )
+    if ctl.http_failure:
         return Finding(
             "down",
             f"http.{outcome if outcome in ('reset', 'timeout') else 'failure'}",
             0.7,
-            [said, f"the control's request failed too ({ctl.http_failure or 'no result'})"],
+            [said, f"the control's request failed too ({ctl.http_failure})"],
             False,
             False,
         )

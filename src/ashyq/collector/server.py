@@ -49,7 +49,7 @@ from ashyq.store.lock import StoreBusy
 log = logging.getLogger("ashyq.collector")
 
 MAX_MEASUREMENT_BYTES = 4 * 1024 * 1024
-MAX_BATCH_BYTES = 64 * 1024 * 1024
+MAX_BATCH_BYTES = 16 * 1024 * 1024
 MAX_BATCH_ITEMS = 10_000
 
 

@@ -51,14 +51,17 @@ async def handle_measure(request: web.Request) -> web.StreamResponse:
             return _error(413, f"request larger than {cfg.max_body} bytes")
         try:
             body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "the request is not JSON")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return _error(400, "the request is not JSON (or nested too deeply)")
         try:
             answer = await asyncio.wait_for(th_measure(body, cfg), cfg.request_timeout + 5)
         except BadRequest as exc:
             return _error(400, str(exc))
         except TimeoutError:
             return _error(504, "the measurement took too long")
+        except Exception as exc:  # never a traceback page: the probe gets a JSON answer
+            log.exception("control measurement failed")
+            return _error(500, f"the control could not measure this request ({type(exc).__name__})")
         return web.json_response(answer)
     finally:
         inflight[0] -= 1

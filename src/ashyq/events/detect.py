@@ -11,9 +11,9 @@ Rules (justified in docs/events.md):
   and the last good before and first good after (the bounds of the true start and end).
 * An *outage round* is a measurement round (time bucket) of one network in which at least
   ``OUTAGE_FRACTION`` of at least ``OUTAGE_MIN_TARGETS`` distinct targets fail silently (down,
-  inconclusive, or blocked by a timeout or a dead connection; a block that answered — a
-  blockpage, a forged DNS answer, an interception certificate, a reset TLS or HTTP exchange —
-  shows a working network and never counts toward an outage). Its measurements are kept out
+  inconclusive, or blocked by a DNS or TCP timeout or failure; any later failure — a TLS or
+  HTTP timeout or reset, a blockpage, a forged DNS answer, a refused connection — needed a
+  working network and never counts toward an outage). Its measurements are kept out
   of blocking detection. At least ``MIN_RUN`` consecutive outage rounds, or one round in
   which ``OUTAGE_ONE_ROUND_TARGETS`` targets fail, make an *outage*.
 * Spans of one (country, target, kind) that overlap in time are merged: *national* when they

@@ -186,13 +186,19 @@ async def _exchange(
 ) -> None:
     loop = asyncio.get_running_loop()
     conn = h11.Connection(h11.CLIENT)
-    wire = conn.send(h11.Request(method="GET", target=path, headers=list(headers.items())))
-    wire += conn.send(h11.EndOfMessage())
     t_start = loop.time()
     deadline = t_start + timeout  # headers within one step; the body gets another step
     got_eof = False
     body = bytearray()
     try:
+        try:
+            wire = conn.send(h11.Request(method="GET", target=path, headers=list(headers.items())))
+            wire += conn.send(h11.EndOfMessage())
+        except h11.LocalProtocolError as exc:
+            # a target or header no HTTP/1.1 request can carry (a space or CR/LF in a
+            # redirect's Location, say): recorded as this hop's failure
+            hop.failure = f"unknown_failure: cannot send this request: {exc}"
+            return
         t0 = trace.now()
         try:
             async with asyncio.timeout(timeout):  # cheaper than wait_for: no extra task

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ashyq.store.identity import InvalidMeasurement, format_time, parse_time
+
 SEGMENT_MAX_BYTES = 64 * 1024 * 1024
 MAX_OPEN_SEGMENTS = 32
 
@@ -109,9 +111,7 @@ class ArchiveWriter:
         """Write and fsync; returns (relative segment path, member offset) for each record."""
         by_day: dict[str, list[int]] = {}
         for i, rec in enumerate(records):
-            day = str(rec.measurement.get("measurement_start_time", ""))[:10]
-            if len(day) != 10:
-                day = rec.received_at[:10]
+            day = _day_of(rec)
             by_day.setdefault(day, []).append(i)
         where: list[tuple[str, int]] = [("", 0)] * len(records)
         with self._lock:
@@ -196,3 +196,12 @@ def read_record_at(data_dir: Path, rel_path: str, offset: int, uid: str) -> dict
         if env.get("uid") == uid:
             return env
     return None
+
+
+def _day_of(rec: Record) -> str:
+    """The archive day (YYYY-MM-DD) of a record: its measurement's own start time in UTC,
+    whatever ISO form it was written in, else the day it was received."""
+    try:
+        return format_time(parse_time(rec.measurement.get("measurement_start_time")))[:10]
+    except InvalidMeasurement:
+        return rec.received_at[:10]

@@ -256,20 +256,17 @@ FROM r JOIN pairs USING (cc, target) WHERE r.st = 'ok'
 """
 
 # A failure that can belong to an outage: the control failed too (down), nothing usable
-# came back (inconclusive), or the probe met silence or a dead connection. A block that
-# answered (a blockpage, a forged or empty DNS answer, an interception certificate, a reset of
-# the TLS or HTTP exchange, a different page) shows a network that carries traffic: it is
-# censorship of that target, never evidence of an outage.
-_ANSWERED = (
-    r"^(http\.(blockpage|diff|reset)|dns\.(nxdomain|bogon|injected|fingerprint)"
-    r"|tls\.(mitm|reset))"
-)
+# came back (inconclusive), or the probe met silence before any connection: its DNS or its TCP
+# connect timed out or failed. Any later failure (a TLS or HTTP timeout or reset, a blockpage,
+# a forged DNS answer, a refused connection, an interception certificate) needed a network
+# that carries traffic: it is censorship of that target, never evidence of an outage.
+_SILENT = r"^(dns|tcp)\.(timeout|failure)$"
 
 
 def _outage_failure(status: str, method: str) -> str:
     return (
         f"({status} IN ('down', 'inconclusive') OR ({status} = 'blocked' "
-        f"AND NOT regexp_matches(coalesce({method}, ''), '{_ANSWERED}')))"
+        f"AND regexp_matches(coalesce({method}, ''), '{_SILENT}')))"
     )
 
 

@@ -113,7 +113,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     def lang_url(code: str) -> str:
         query = dict(request.query)
         query["lang"] = code
-        return f"{request.path}?{urlencode(query)}"
+        # a path of our own, never "//host/..." (which a browser reads as another site)
+        return f"/{request.path.lstrip('/')}?{urlencode(query)}"
 
     html = env.get_template(template).render(
         t=t,
@@ -145,10 +146,14 @@ async def read_form(request: web.Request) -> dict[str, str]:
 
 def require_login(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
-        if user_of(request) is None:
+        user = user_of(request)
+        if user is None:
             if request.method == "GET" and not request.path.startswith("/admin/api"):
                 raise web.HTTPSeeOther(f"/login?{urlencode({'next': request.path_qs})}")
             raise HttpError(401, "login required")
+        if user.startswith("token:") and not request.path.startswith("/admin/api/"):
+            # an API token reaches the API only, not the pages a person logs in to
+            raise HttpError(403, "API tokens reach /admin/api/ only")
         return await handler(request)
 
     wrapped.__name__ = handler.__name__
