@@ -10,7 +10,6 @@ from lab_clients import lab_skip_reason
 from ashyq.analysis.model import Verdict
 from ashyq.cli import main
 from ashyq.lab.bench import classify, compare, render_report, summarize
-from ashyq.lab.network import cli_has
 from ashyq.lab.runner import Measured
 from ashyq.lab.scenario import Expected, available, load
 
@@ -84,23 +83,9 @@ def test_compare_counts_every_case_and_absent_measurements():
     )
 
 
-def _bench_unavailable() -> str | None:
-    reason = lab_skip_reason()
-    if reason:
-        return reason
-    for words in (("probe",), ("control", "serve")):
-        if not cli_has(*words):
-            return f"`ashyq {' '.join(words)}` is not available"
-    try:
-        from ashyq.analysis.verdict import judge_all  # noqa: F401
-    except ImportError:
-        return "the analysis (judge_all) is not available"
-    return None
-
-
 @pytest.fixture(scope="module")
 def bench_result(tmp_path_factory):
-    reason = _bench_unavailable()
+    reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
     cases_file = tmp_path_factory.mktemp("bench") / "cases.jsonl"

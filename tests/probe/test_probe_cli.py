@@ -177,14 +177,11 @@ def test_ctrl_c_leaves_valid_jsonl(lab, tmp_path):
 
 
 def test_upload_through_the_collector(lab, tmp_path):
-    try:
-        from ashyq.collector.server import make_app
-        from ashyq.collector.upload import UploadQueue  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"collector not available yet: {exc}")
     import asyncio
 
     from aiohttp import web
+
+    from ashyq.collector.server import make_app
 
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -229,10 +226,6 @@ def test_upload_through_the_collector(lab, tmp_path):
 
 
 def test_upload_keeps_queue_when_collector_unreachable(lab, tmp_path, capsys):
-    try:
-        from ashyq.collector.upload import UploadQueue  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"collector upload not available yet: {exc}")
     url = f"http://ok.test:{lab.http.port}/"
     code = main(
         [
