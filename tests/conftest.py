@@ -15,3 +15,18 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"reference data not found at {SHARED} (../shared beside the checkout)")
     return SHARED
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _account_key_outside_home(tmp_path_factory: pytest.TempPathFactory):
+    """The secret key for hashed incident accounts goes to a temporary file, not ~/.config."""
+    import os
+
+    path = tmp_path_factory.mktemp("config") / "account.key"
+    old = os.environ.get("ASHYQ_ACCOUNT_KEY_FILE")
+    os.environ["ASHYQ_ACCOUNT_KEY_FILE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("ASHYQ_ACCOUNT_KEY_FILE", None)
+    else:
+        os.environ["ASHYQ_ACCOUNT_KEY_FILE"] = old

@@ -97,7 +97,7 @@ def test_hashed_account_never_stored_in_clear(tmp_path, capsys):
     )
     capsys.readouterr()
     found = list_incidents(data)
-    assert all(i.account_hashed and i.account.startswith("sha256:") for i in found)
+    assert all(i.account_hashed and i.account.startswith("hmac-sha256:") for i in found)
     assert found[0].account == found[1].account  # the same account, written differently
     assert found[0].precision == "month" and found[0].when == "2024-03"
     for path in data.rglob("*"):
@@ -317,3 +317,33 @@ def test_a_form_gets_every_error_at_once():
     assert set(errors) == {"platform", "type", "when", "prefixes"}
     ok = {"platform": "WhatsApp", "type": "locked_out", "when": "2024-03-14"}
     assert field_errors(ok) == {}
+
+
+def test_hashed_account_cannot_be_recovered_from_the_data_alone(tmp_path, monkeypatch):
+    import hashlib
+    import json
+    import stat
+
+    from ashyq.incidents.registry import account_key_path, list_incidents
+
+    key_file = tmp_path / "config" / "account.key"
+    monkeypatch.setenv("ASHYQ_ACCOUNT_KEY_FILE", str(key_file))
+    data = tmp_path / "d"
+    args = ["incidents", "add", "--data", str(data), "--platform", "whatsapp"]
+    args += ["--type", "locked_out", "--when", "2024-03", "--account", "+77011234567"]
+    assert main([*args, "--hash-account"]) == 0
+    assert account_key_path() == key_file and key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert not any(p.name == "account.key" for p in data.rglob("*"))
+    [inc] = list_incidents(data)
+    # the salt is in the data directory, but salt + account alone does not give the stored hash
+    journal = (data / "journal" / "incidents.jsonl").read_text().splitlines()
+    salt = next(json.loads(x)["value"] for x in journal if "__meta__" in x)
+    plain = hashlib.sha256((salt + "+77011234567").encode()).hexdigest()
+    assert inc.account.startswith("hmac-sha256:") and plain not in inc.account
+    # the same account hashes the same way while the key stays; another key, another hash
+    assert main([*args, "--hash-account"]) == 0
+    assert len({i.account for i in list_incidents(data)}) == 1
+    monkeypatch.setenv("ASHYQ_ACCOUNT_KEY", "another key")
+    assert main([*args, "--hash-account"]) == 0
+    assert len({i.account for i in list_incidents(data)}) == 2

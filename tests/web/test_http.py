@@ -210,7 +210,7 @@ def test_incident_form_saves_an_anonymous_draft(server):
     assert len(found) == 1
     incident = found[0]
     assert incident.status == "draft"  # a public report can never publish itself
-    assert incident.account.startswith("sha256:")  # the account is kept only as a hash
+    assert incident.account.startswith("hmac-sha256:")  # the account is kept only as a hash
     assert incident.platform == "whatsapp"
     # the review list needs a login, and shows the hostile text escaped
     assert request("GET", server.url + "/admin/incidents")[0] == 303

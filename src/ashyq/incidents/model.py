@@ -267,8 +267,8 @@ def _indicators(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
 def _account(data: dict[str, Any]) -> tuple[str | None, bool]:
     account = _clean(data.get("account"), "account", 200)
     hashed = _bool(data.get("account_hashed"), "account_hashed")
-    if hashed and account and not re.fullmatch(r"sha256:[0-9a-f]{64}", account):
-        raise IncidentError("account: marked hashed but is not a sha256:<64 hex digits> value")
+    if hashed and account and not re.fullmatch(r"(hmac-)?sha256:[0-9a-f]{64}", account):
+        raise IncidentError("account: marked hashed but is not a hmac-sha256:<64 hex digits> value")
     return account, hashed
 
 

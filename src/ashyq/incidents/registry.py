@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import os
 import secrets
 import uuid
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -41,6 +44,8 @@ COLUMNS = (
 _QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 _INSERT = f"INSERT OR REPLACE INTO incidents ({_QUOTED}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 _SALT_KEY = "account_salt"
+# hashed accounts: keyed (current) and plain salted SHA-256 (older registries, imports)
+HASH_PREFIXES = ("hmac-sha256:", "sha256:")
 
 
 def _now() -> dt.datetime:
@@ -57,10 +62,45 @@ def _salt(con: duckdb.DuckDBPyConnection, data_dir: Any) -> str:
     return salt
 
 
+def account_key_path() -> Path:
+    """Where the secret key for hashed accounts lives: ``$ASHYQ_ACCOUNT_KEY_FILE``, else the
+    user's configuration directory — never the data directory, so that a copy of the data
+    (a backup, a seized server) cannot recover accounts by trying every phone number."""
+    env = os.environ.get("ASHYQ_ACCOUNT_KEY_FILE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ashyq" / "account.key"
+
+
+def account_key() -> bytes:
+    """The secret key (``$ASHYQ_ACCOUNT_KEY``, else the key file, made on first use)."""
+    env = os.environ.get("ASHYQ_ACCOUNT_KEY")
+    if env:
+        return env.encode("utf-8")
+    path = account_key_path()
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_hex(32).encode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made by another process meanwhile
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key + b"\n")
+    return key
+
+
 def hash_account(salt: str, account: str) -> str:
-    """Salted SHA-256 of an account name or number (spaces, dashes and case ignored)."""
+    """Keyed hash (HMAC-SHA-256 with the secret key kept outside the data directory) of an
+    account name or number, salted per store; spaces, dashes and case are ignored, so the
+    same account always gives the same hash."""
     norm = "".join(account.split()).replace("-", "").lower()
-    return "sha256:" + hashlib.sha256((salt + norm).encode("utf-8")).hexdigest()
+    digest = hmac.new(account_key(), (salt + norm).encode("utf-8"), hashlib.sha256)
+    return "hmac-sha256:" + digest.hexdigest()
 
 
 def _row(inc: Incident) -> list[Any]:
@@ -98,8 +138,8 @@ def _prepare(
     if hash_account_ and inc.account and not inc.account_hashed:
         inc.account = hash_account(_salt(con, data_dir), inc.account)
         inc.account_hashed = True
-    if inc.account_hashed and inc.account and not inc.account.startswith("sha256:"):
-        raise IncidentError("account: marked hashed but is not a sha256: value")
+    if inc.account_hashed and inc.account and not inc.account.startswith(HASH_PREFIXES):
+        raise IncidentError("account: marked hashed but is not a hmac-sha256: value")
     return inc
 
 

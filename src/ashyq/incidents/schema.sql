@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS incidents (
                                                 -- copyright_complaint | message_flood | call_flood
     occurred_at    TIMESTAMP NOT NULL,          -- UTC, start of the period `precision` names
     "precision"    VARCHAR NOT NULL,            -- minute | hour | day | month
-    account        VARCHAR,                     -- as given, or "sha256:<hex>" (salted) if asked
+    account        VARCHAR,                     -- as given, or "hmac-sha256:<hex>" (keyed) if asked
     account_hashed BOOLEAN NOT NULL,
     person         VARCHAR,                     -- NULL: anonymous
     outlet         VARCHAR,
