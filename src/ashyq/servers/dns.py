@@ -59,7 +59,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from ashyq.servers.runner import BackgroundLoop, parse_hostport, run_forever
+from ashyq.servers.runner import BackgroundLoop, Served, parse_hostport, run_forever
 
 Answer = list[str] | str
 SPECIAL = {"NXDOMAIN", "SERVFAIL", "REFUSED", "NODATA", "SILENT"}
@@ -151,7 +151,7 @@ class _Protocol(asyncio.DatagramProtocol):
             self.transport.sendto(wire, addr)
 
 
-class DNSServer:
+class DNSServer(Served):
     """A UDP DNS server answering from a static zone (see the module docstring)."""
 
     def __init__(
@@ -221,22 +221,6 @@ class DNSServer:
             self._bg.run(self.stop_async())
             self._bg.stop()
             self._bg = None
-
-    def __enter__(self) -> DNSServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return (self.host, self.port)
-
-    @property
-    def address_str(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
     def set_zone(self, name: str, answer: Answer) -> None:
         self.zone[_norm(name)] = answer

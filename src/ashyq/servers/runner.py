@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 
 class BackgroundLoop:
@@ -40,6 +40,36 @@ class BackgroundLoop:
             self.run(_cancel_all(), timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+
+
+class Served:
+    """What every server here shares: a context manager around ``start``/``stop``, and its
+    listening address (``host``, ``port``) as a pair and as ``HOST:PORT`` text."""
+
+    host: str
+    port: int
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    @property
+    def address_str(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
 
 def parse_hostport(text: str, default_port: int = 0) -> tuple[str, int]:

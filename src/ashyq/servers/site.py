@@ -66,7 +66,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ashyq.servers.ca import CertAuthority
-from ashyq.servers.runner import BackgroundLoop, parse_hostport, run_forever
+from ashyq.servers.runner import BackgroundLoop, Served, parse_hostport, run_forever
 
 BEHAVIOURS = {"normal", "redirect_loop", "reset", "silent", "close"}
 CONN_BEHAVIOURS = {"normal", "reset", "silent", "close", "reset_after_hello", "silent_after_hello"}
@@ -153,7 +153,7 @@ def _linger_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-class SiteServer:
+class SiteServer(Served):
     """An HTTP(S) server for many virtual hosts (see the module docstring)."""
 
     def __init__(
@@ -254,22 +254,6 @@ class SiteServer:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> SiteServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return (self.host, self.port)
-
-    @property
-    def address_str(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
     def url(self, host: str | None = None, path: str = "/") -> str:
         scheme = "https" if self.tls else "http"
