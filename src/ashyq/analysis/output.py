@@ -5,29 +5,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
+from dataclasses import fields
 from typing import IO
 
 from ashyq.analysis.model import Verdict
 
-CSV_COLUMNS = (
-    "measurement_uid",
-    "report_id",
-    "input",
-    "target",
-    "test_name",
-    "probe_cc",
-    "probe_asn",
-    "probe_network_name",
-    "region",
-    "measurement_start_time",
-    "status",
-    "method",
-    "confidence",
-    "evidence",
-    "ooni_blocking",
-    "ooni_accessible",
-    "rule_version",
-)
+# Every field of a verdict, in its order, but the numbers behind the evidence (``details``).
+CSV_COLUMNS = tuple(f.name for f in fields(Verdict) if f.name != "details")
 
 
 def _plain(value: object) -> str:

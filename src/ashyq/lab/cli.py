@@ -116,8 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the 9 May 2019 scenario end to end: probes, analysis, store, events, dashboard",
         description=(
             "Run the kz-2019-05-09 scenario in the lab with probes in every region, judge "
-            "the measurements, and feed the collector, store, events and dashboard where "
-            "those parts are installed; print a readable report."
+            "the measurements, feed the collector, store and events, print a readable report "
+            "beside the ground truth, and check that the dashboard answers."
         ),
     )
     d.add_argument("--scenario", default="kz-2019-05-09", help=argparse.SUPPRESS)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -23,17 +22,10 @@ from typing import Any
 
 from ashyq.lab import plan as planmod
 from ashyq.lab.bench import host_of
-from ashyq.lab.network import LabNetwork, cli_has
+from ashyq.lab.network import LabNetwork
 from ashyq.lab.scenario import expected
 
 WEB_PORT = 8471
-
-
-def _have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _say(msg: str) -> None:
@@ -55,13 +47,10 @@ def run_demo(args: argparse.Namespace) -> int:
     install_signal_handlers()
     scenario = _scenario(args.scenario)
     data = _data_dir(args)
-    use_collector = cli_has("collector", "serve") and _have("ashyq.store")
     _say(f"demo: {scenario.title}")
     _say(f"data directory: {data}")
 
     def on_up(net: LabNetwork) -> None:
-        if not use_collector:
-            return
         from ashyq.lab import inns
 
         net.lab.spawn(
@@ -88,8 +77,6 @@ def run_demo(args: argparse.Namespace) -> int:
     queues = Path(tempfile.mkdtemp(prefix="ashyq-demo-queues-"))
 
     def probe_args(vantage: str) -> list[str]:
-        if not use_collector:
-            return []
         return [
             "--upload",
             f"http://{planmod.COLLECTOR_IP}:{planmod.COLLECTOR_PORT}",
@@ -104,44 +91,30 @@ def run_demo(args: argparse.Namespace) -> int:
         _say(f"probe failure: {f}")
     measurements = [m.measurement for m in run.measured]
 
-    verdicts: list[Any] | None = None
-    try:
-        from ashyq.analysis.verdict import judge_all
+    from ashyq.analysis.verdict import judge_all
+    from ashyq.lab.bench import compare, summarize
+    from ashyq.store.store import Store
 
-        verdicts = list(judge_all(measurements))
-    except ImportError:
-        _say("the analysis is not installed: measurements only")
-
-    events: list[dict[str, Any]] = []
-    if _have("ashyq.store"):
-        from ashyq.store.store import Store
-
-        with Store.open(data) as store:
-            result = store.add_measurements(measurements)  # what the collector missed, if any
-            events = store.events()
-            stats = store.stats()
-        _say(
-            f"store: {stats.get('measurements', '?')} measurements, "
-            f"{stats.get('verdicts', '?')} verdicts ({result.added} added here, "
-            f"{result.duplicates if hasattr(result, 'duplicates') else 0} already uploaded)"
-        )
+    verdicts = list(judge_all(measurements))
+    with Store.open(data) as store:
+        result = store.add_measurements(measurements)  # what the collector missed, if any
+        events = store.events()
+        stats = store.stats()
+    _say(
+        f"store: {stats.get('measurements', '?')} measurements, "
+        f"{stats.get('verdicts', '?')} verdicts ({result.added} added here, "
+        f"{result.duplicate} already uploaded)"
+    )
 
     print(render_report(scenario, run.measured, verdicts, events))
-    if verdicts is not None:
-        from ashyq.lab.bench import compare, summarize
-
-        sm = summarize(compare(scenario, run.measured, verdicts))
-        print(
-            f"\nAgainst the ground truth: {sm.found_with_right_method} of {sm.blocked_cases} "
-            f"censored cases found with the right method, {sm.found_with_wrong_method} with "
-            f"another method, {sm.missed} missed; {sm.false_accusations} false accusations "
-            f"in {sm.cases - sm.blocked_cases} uncensored cases."
-        )
-
-    if cli_has("web", "serve"):
-        serve_dashboard(data, args)
-    else:
-        print(f"\nThe dashboard is not installed yet; the data is in {data}.")
+    sm = summarize(compare(scenario, run.measured, verdicts))
+    print(
+        f"\nAgainst the ground truth: {sm.found_with_right_method} of {sm.blocked_cases} "
+        f"censored cases found with the right method, {sm.found_with_wrong_method} with "
+        f"another method, {sm.missed} missed; {sm.false_accusations} false accusations "
+        f"in {sm.cases - sm.blocked_cases} uncensored cases."
+    )
+    serve_dashboard(data, args)
     return 0
 
 

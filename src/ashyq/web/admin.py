@@ -73,8 +73,8 @@ async def logout_post(request: web.Request) -> web.Response:
     return response
 
 
-@require_login
-async def admin_page(request: web.Request) -> web.Response:
+def _admin(request: web.Request, new_token: str | None = None) -> web.Response:
+    """The admin page: alert rules, tokens (a new one shown once), recent deliveries."""
     state = request.app[STATE_KEY]
     return render(
         request,
@@ -82,11 +82,16 @@ async def admin_page(request: web.Request) -> web.Response:
         rules=state.rules(),
         tokens=state.tokens(),
         deliveries=state.deliveries(50),
-        new_token=None,
+        new_token=new_token,
         error=None,
         kinds=EVENT_KINDS,
         smtp=request.app[CONFIG_KEY].smtp is not None,
     )
+
+
+@require_login
+async def admin_page(request: web.Request) -> web.Response:
+    return _admin(request)
 
 
 @require_login
@@ -125,19 +130,7 @@ async def delete_rule(request: web.Request) -> web.Response:
 async def add_token(request: web.Request) -> web.Response:
     form = await read_form(request)
     name = form.get("name", "").strip()[:64] or (user_of(request) or "token")
-    state = request.app[STATE_KEY]
-    token = state.add_token(name)
-    return render(
-        request,
-        "admin.html",
-        rules=state.rules(),
-        tokens=state.tokens(),
-        deliveries=state.deliveries(50),
-        new_token=token,
-        error=None,
-        kinds=EVENT_KINDS,
-        smtp=request.app[CONFIG_KEY].smtp is not None,
-    )
+    return _admin(request, new_token=request.app[STATE_KEY].add_token(name))
 
 
 @require_login
